@@ -1,0 +1,434 @@
+//! Plan + fetched values -> the application's environment, a per-variable
+//! report, and every error at once.
+//!
+//! Pure: no I/O, no clock. Bundles become definitions here (their keys are
+//! known only once fetched), JSON keys are picked, and `${...}` is expanded
+//! with each variable's final value. Cycles are found and every variable of
+//! a cycle is named. Nothing here formats a value: reports carry lengths.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+use crate::error::Error;
+use crate::plan::{refused_bundle_key, Def, Plan, Raw, Source};
+use crate::reference::Reference;
+use crate::resolve::Resolved;
+use crate::secret::SecretValue;
+use crate::template::{self, Missing, Scope};
+
+/// One variable that secrun sets or changes, for `verify` and `-v`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub name: String,
+    pub source: String,
+    /// The value's length in bytes (`None`: left unset, optional), or why it failed.
+    pub result: Result<Option<usize>, String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub env: Vec<(OsString, OsString)>,
+    pub lines: Vec<Line>,
+    pub errors: Vec<Error>,
+    pub warnings: Vec<String>,
+}
+
+/// Why one definition could not be evaluated.
+enum Fail {
+    /// A variable it uses failed (that one reports its own error).
+    Dep(String),
+    /// It is part of a cycle.
+    Cycle,
+    /// A reference failed; `missing` when `--optional` may forgive it.
+    Ref {
+        reference: String,
+        message: String,
+        missing: bool,
+    },
+    Missing(Missing),
+    Nul,
+    File(String),
+}
+
+impl From<Missing> for Fail {
+    fn from(m: Missing) -> Self {
+        Fail::Missing(m)
+    }
+}
+
+/// How a definition is described: a reference as written, a bundle, an env
+/// file and line, a file.
+pub fn describe_source(def: &Def) -> String {
+    let place = match &def.source {
+        Source::Process => None,
+        Source::EnvFile { path, line } => Some(format!("{}:{line}", path.display())),
+        Source::Bundle(r) => return format!("bundle {r}"),
+        Source::File { var, path } => return format!("file {} ({var})", path.display()),
+    };
+    let what = match &def.raw {
+        Raw::Ref(_, written) => written.clone(),
+        Raw::Template(pieces) => {
+            let mut refs = Vec::new();
+            template::references(pieces, &mut refs);
+            if refs.is_empty() {
+                "interpolated".to_owned()
+            } else {
+                let refs: Vec<String> = refs.iter().map(|r| r.to_string()).collect();
+                format!("interpolated from {}", refs.join(", "))
+            }
+        }
+        Raw::Keep(_) | Raw::Secret(_) | Raw::File(_) => "value".to_owned(),
+    };
+    match place {
+        Some(place) if what == "value" => format!("env file {place}"),
+        Some(place) => format!("{what} (env file {place})"),
+        None => what,
+    }
+}
+
+/// True when the application's value differs from the process environment's.
+pub fn is_changed(def: &Def) -> bool {
+    !matches!((&def.source, &def.raw), (Source::Process, Raw::Keep(_)))
+}
+
+/// The text a JSON value contributes: strings as they are, other values as
+/// their compact JSON; `null` is refused.
+fn json_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn pick_key(value: &SecretValue, key: &str) -> Result<SecretValue, (String, bool)> {
+    let parsed: serde_json::Value = serde_json::from_slice(value.as_bytes()).map_err(|_| {
+        (
+            format!("the secret is not JSON, so key {key:?} cannot be read from it; remove the key field, or store a JSON object"),
+            false,
+        )
+    })?;
+    let serde_json::Value::Object(map) = parsed else {
+        return Err((
+            format!("the secret is JSON but not an object, so it has no key {key:?}"),
+            false,
+        ));
+    };
+    match map.get(key) {
+        None => {
+            let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
+            keys.truncate(30);
+            Err((
+                format!("the secret has no key {key:?} (its keys: {}); fix the key or add it to the secret", keys.join(", ")),
+                true,
+            ))
+        }
+        Some(v) => json_text(v)
+            .map(|t| SecretValue::new(t.into_bytes()))
+            .ok_or_else(|| {
+                (
+                    format!("key {key:?} is null; give it a value in the secret"),
+                    false,
+                )
+            }),
+    }
+}
+
+enum Slot {
+    Busy,
+    Done(Result<Option<SecretValue>, ()>),
+}
+
+type Key = (OsString, usize);
+
+struct Eval<'a> {
+    vars: &'a BTreeMap<OsString, Vec<Def>>,
+    resolved: &'a Resolved,
+    optional: &'a HashSet<String>,
+    memo: HashMap<Key, Slot>,
+    stack: Vec<Key>,
+    cycles: HashMap<Key, String>,
+    errors: Vec<Error>,
+    warnings: Vec<String>,
+}
+
+impl Eval<'_> {
+    fn eval(&mut self, name: &OsStr, idx: usize) -> Result<Option<SecretValue>, ()> {
+        let key = (name.to_owned(), idx);
+        match self.memo.get(&key) {
+            Some(Slot::Done(r)) => return r.clone(),
+            Some(Slot::Busy) => {
+                let start = self.stack.iter().position(|k| *k == key).unwrap_or(0);
+                let mut chain: Vec<String> = self.stack[start..]
+                    .iter()
+                    .map(|(n, _)| n.to_string_lossy().into_owned())
+                    .collect();
+                chain.push(name.to_string_lossy().into_owned());
+                let text = chain.join(" -> ");
+                for member in &self.stack[start..] {
+                    self.cycles.insert(member.clone(), text.clone());
+                }
+                return Err(());
+            }
+            None => {}
+        }
+        self.memo.insert(key.clone(), Slot::Busy);
+        self.stack.push(key.clone());
+        let computed = self.compute(name, idx);
+        self.stack.pop();
+        let result = match computed {
+            Ok(v) => Ok(v),
+            Err(fail) => self.report(name, &key, fail),
+        };
+        self.memo.insert(key, Slot::Done(result.clone()));
+        result
+    }
+
+    fn report(&mut self, name: &OsStr, key: &Key, fail: Fail) -> Result<Option<SecretValue>, ()> {
+        let var = name.to_string_lossy().into_owned();
+        if let Some(chain) = self.cycles.get(key) {
+            let message = format!("its value is part of a cycle ({chain}); break the cycle");
+            self.errors.push(Error::variable(var, None, message));
+            return Err(());
+        }
+        let error = match fail {
+            Fail::Ref { reference, missing: true, .. } if self.optional.contains(&var) => {
+                self.warnings.push(format!("{var}: {reference} not found; left unset (optional)"));
+                return Ok(None);
+            }
+            Fail::Dep(dep) => Error::variable(var, None, format!("uses ${{{dep}}}, which could not be resolved (see its error)")),
+            Fail::Cycle => return Err(()),
+            Fail::Ref { reference, message, .. } => Error::variable(var, Some(reference), message),
+            Fail::Missing(Missing::Unset(n)) if n == var => Error::variable(
+                var,
+                None,
+                format!("uses ${{{n}}} in its own value, but no env file or bundle below it sets {n}; give a default (${{{n}:-...}}), write $${{{n}}} for a literal, or turn expansion off with --no-interpolate"),
+            ),
+            Fail::Missing(Missing::Unset(n)) => Error::variable(
+                var,
+                None,
+                format!("${{{n}}} is not set and has no default; set {n}, give a default (${{{n}:-...}}), write $${{{n}}} for a literal ${{{n}}}, or turn expansion off with --no-interpolate"),
+            ),
+            Fail::Missing(Missing::Required { name, message }) => {
+                Error::variable(var, None, format!("${{{name}}} is required: {message}"))
+            }
+            Fail::Nul => Error::variable(var, None, "the value contains a NUL byte, which an environment variable cannot hold"),
+            Fail::File(message) => Error::variable(var, None, message),
+        };
+        self.errors.push(error);
+        Err(())
+    }
+
+    fn compute(&mut self, name: &OsStr, idx: usize) -> Result<Option<SecretValue>, Fail> {
+        let vars = self.vars;
+        let def = &vars[name][idx];
+        let value = match &def.raw {
+            Raw::Keep(v) => SecretValue::new(v.as_bytes().to_vec()),
+            Raw::Secret(v) => v.clone(),
+            Raw::Ref(r, written) => self.reference(r, written)?,
+            Raw::File(path) => match self.resolved.files.get(path) {
+                Some(Ok(v)) => v.clone(),
+                Some(Err(message)) => return Err(Fail::File(message.clone())),
+                None => return Err(Fail::File(format!("{} was not read", path.display()))),
+            },
+            Raw::Template(pieces) => {
+                let mut scope = VarScope {
+                    eval: self,
+                    name,
+                    idx,
+                };
+                SecretValue::new(template::expand(pieces, &mut scope)?)
+            }
+        };
+        if value.contains_nul() {
+            return Err(Fail::Nul);
+        }
+        Ok(Some(value))
+    }
+
+    fn reference(&mut self, r: &Reference, written: &str) -> Result<SecretValue, Fail> {
+        let fail = |message: String, missing: bool| Fail::Ref {
+            reference: written.to_owned(),
+            message,
+            missing,
+        };
+        let value = match self.resolved.secrets.get(&r.without_key()) {
+            Some(Ok(v)) => v,
+            Some(Err(e)) => return Err(fail(e.describe(), e.is_missing())),
+            None => return Err(fail("was not fetched".into(), false)),
+        };
+        match r.json_key() {
+            None => Ok(value.clone()),
+            Some(key) => pick_key(value, key).map_err(|(m, missing)| fail(m, missing)),
+        }
+    }
+}
+
+struct VarScope<'e, 'a> {
+    eval: &'e mut Eval<'a>,
+    name: &'e OsStr,
+    idx: usize,
+}
+
+impl Scope for VarScope<'_, '_> {
+    type Error = Fail;
+
+    fn var(&mut self, name: &str) -> Result<Option<Vec<u8>>, Fail> {
+        let target = OsStr::new(name);
+        // Inside NAME's own value, ${NAME} is the definition below this one.
+        let idx = if target == self.name {
+            match self.idx.checked_sub(1) {
+                Some(i) => i,
+                None => return Ok(None),
+            }
+        } else {
+            match self.eval.vars.get(target) {
+                Some(defs) => defs.len() - 1,
+                None => return Ok(None),
+            }
+        };
+        match self.eval.eval(target, idx) {
+            Ok(v) => Ok(v.map(|v| v.as_bytes().to_vec())),
+            Err(())
+                if self
+                    .eval
+                    .cycles
+                    .contains_key(&(self.name.to_owned(), self.idx)) =>
+            {
+                Err(Fail::Cycle)
+            }
+            Err(()) => Err(Fail::Dep(name.to_owned())),
+        }
+    }
+
+    fn reference(&mut self, r: &Reference) -> Result<Vec<u8>, Fail> {
+        let written = r.to_string();
+        self.eval
+            .reference(r, &written)
+            .map(|v| v.as_bytes().to_vec())
+    }
+}
+
+/// Turn fetched bundles into definitions (or errors naming bundle and key).
+fn add_bundles(
+    plan: &Plan,
+    resolved: &Resolved,
+    vars: &mut BTreeMap<OsString, Vec<Def>>,
+    errors: &mut Vec<Error>,
+) {
+    for (j, bundle) in plan.bundles.iter().enumerate() {
+        let name = bundle.to_string();
+        let bad = |key: Option<&str>, message: String| Error::Bundle {
+            bundle: name.clone(),
+            key: key.map(str::to_owned),
+            message,
+        };
+        let value = match resolved.secrets.get(&bundle.without_key()) {
+            Some(Ok(v)) => v,
+            Some(Err(e)) => {
+                errors.push(bad(None, e.describe()));
+                continue;
+            }
+            None => {
+                errors.push(bad(None, "was not fetched".into()));
+                continue;
+            }
+        };
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(value.as_bytes()) else {
+            errors.push(bad(None, "its value is not a JSON object of NAME -> value; store the variables as a JSON object".into()));
+            continue;
+        };
+        for (key, v) in map {
+            if let Some(why) = refused_bundle_key(&key) {
+                errors.push(bad(Some(&key), format!("refused: {why}")));
+                continue;
+            }
+            let Some(text) = json_text(&v) else {
+                errors.push(bad(
+                    Some(&key),
+                    "is null; give it a value or remove it".into(),
+                ));
+                continue;
+            };
+            let def = Def {
+                rank: plan.bundle_rank + j,
+                source: Source::Bundle(bundle.clone()),
+                raw: Raw::Secret(SecretValue::new(text.into_bytes())),
+            };
+            let defs = vars.entry(OsString::from(&key)).or_default();
+            let at = defs
+                .iter()
+                .position(|d| d.rank > def.rank)
+                .unwrap_or(defs.len());
+            defs.insert(at, def);
+        }
+    }
+}
+
+pub fn assemble(plan: &Plan, resolved: &Resolved) -> Outcome {
+    let mut vars = plan.vars.clone();
+    let mut errors = Vec::new();
+    add_bundles(plan, resolved, &mut vars, &mut errors);
+    let mut eval = Eval {
+        vars: &vars,
+        resolved,
+        optional: &plan.optional,
+        memo: HashMap::new(),
+        stack: Vec::new(),
+        cycles: HashMap::new(),
+        errors,
+        warnings: Vec::new(),
+    };
+    let mut env = Vec::new();
+    let mut results = Vec::new();
+    for (name, defs) in &vars {
+        let top = defs.len() - 1;
+        let result = eval.eval(name, top);
+        if let Ok(Some(v)) = &result {
+            env.push((name.clone(), OsString::from_vec(v.as_bytes().to_vec())));
+        }
+        if is_changed(&defs[top]) {
+            results.push((
+                name,
+                describe_source(&defs[top]),
+                result.map(|v| v.map(|v| v.len())),
+            ));
+        }
+    }
+    let mut lines = Vec::new();
+    for (name, source, result) in results {
+        let name = name.to_string_lossy().into_owned();
+        let result = match result {
+            Ok(len) => Ok(len),
+            Err(()) => Err(eval
+                .errors
+                .iter()
+                .find_map(|e| match e {
+                    Error::Variable {
+                        var,
+                        reference: Some(r),
+                        message,
+                    } if *var == name => Some(format!("{r}: {message}")),
+                    Error::Variable {
+                        var,
+                        reference: None,
+                        message,
+                    } if *var == name => Some(message.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "could not be resolved".into())),
+        };
+        lines.push(Line {
+            name,
+            source,
+            result,
+        });
+    }
+    Outcome {
+        env,
+        lines,
+        errors: eval.errors,
+        warnings: eval.warnings,
+    }
+}

@@ -1,0 +1,128 @@
+//! The one error type, its exit code, and its messages.
+//!
+//! Every message names the variable, the file and line, or the reference, and
+//! says what would fix it. None carries a value: variants hold names,
+//! references (which are not secret) and our own descriptions of causes,
+//! never text that came from a secret or from a response body.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub enum Error {
+    /// The command line or a `SECRUN_*` variable.
+    Usage(String),
+    /// An env file that cannot be read or parsed.
+    EnvFile {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    /// The local secrets file is unreadable or not the expected shape.
+    SecretsFile { path: PathBuf, message: String },
+    /// One variable could not get its value: a malformed reference, a fetch
+    /// that failed, a missing JSON key, an interpolation error, a `_FILE`.
+    Variable {
+        var: String,
+        reference: Option<String>,
+        message: String,
+    },
+    /// A `--from` bundle that failed, or one of its keys that is refused.
+    Bundle {
+        bundle: String,
+        key: Option<String>,
+        message: String,
+    },
+    /// The command could not be started.
+    Spawn { command: String, source: io::Error },
+    /// The kernel refused the environment as too large.
+    TooBig { largest: Vec<(String, usize)> },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Spawn { source, .. } => match source.kind() {
+                io::ErrorKind::NotFound => 127,
+                _ => 126,
+            },
+            _ => 125,
+        }
+    }
+
+    pub fn variable(
+        var: impl Into<String>,
+        reference: Option<String>,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::Variable {
+            var: var.into(),
+            reference,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(m) => f.write_str(m),
+            Error::EnvFile {
+                path,
+                line: Some(line),
+                message,
+            } => {
+                write!(f, "{}:{line}: {message}", path.display())
+            }
+            Error::EnvFile {
+                path,
+                line: None,
+                message,
+            } => write!(f, "{}: {message}", path.display()),
+            Error::SecretsFile { path, message } => {
+                write!(f, "secrets file {}: {message}", path.display())
+            }
+            Error::Variable {
+                var,
+                reference: Some(r),
+                message,
+            } => write!(f, "{var} ({r}): {message}"),
+            Error::Variable {
+                var,
+                reference: None,
+                message,
+            } => write!(f, "{var}: {message}"),
+            Error::Bundle {
+                bundle,
+                key: Some(k),
+                message,
+            } => write!(f, "bundle {bundle}, key {k}: {message}"),
+            Error::Bundle {
+                bundle,
+                key: None,
+                message,
+            } => write!(f, "bundle {bundle}: {message}"),
+            Error::Spawn { command, source } => match source.kind() {
+                io::ErrorKind::NotFound => write!(f, "{command}: command not found"),
+                io::ErrorKind::PermissionDenied => {
+                    write!(f, "{command}: permission denied (is it executable?)")
+                }
+                _ => write!(f, "{command}: cannot run: {source}"),
+            },
+            Error::TooBig { largest } => {
+                let names: Vec<String> = largest
+                    .iter()
+                    .map(|(n, len)| format!("{n} ({len} bytes)"))
+                    .collect();
+                write!(
+                    f,
+                    "the kernel refused the environment as too large (E2BIG; Linux allows 128 KiB a variable); largest: {}",
+                    names.join(", ")
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,151 @@
+//! secrun: resolve secret references in the environment, then run the
+//! command. `main` is the list of phases (parse, plan, resolve, assemble,
+//! run) and the one place where a result becomes an exit code.
+
+mod assemble;
+mod cli;
+mod dotenv;
+mod error;
+mod log;
+mod plan;
+mod process;
+mod provider;
+mod reference;
+mod report;
+mod resolve;
+mod secret;
+mod template;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use cli::{Action, Parsed};
+use error::Error;
+
+fn main() -> ExitCode {
+    // A panic message could carry anything that was being formatted; print
+    // only where it happened.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        log::error(&format!("internal error{at}; please report it"));
+    }));
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let (format, level) = cli::log_settings(&args, &env);
+    log::init(format, level);
+    match run(&args, env) {
+        Ok(code) => ExitCode::from(code),
+        Err(errors) => {
+            for e in &errors {
+                log::error(&e.to_string());
+            }
+            let code = errors.iter().map(Error::exit_code).max().unwrap_or(125);
+            ExitCode::from(u8::try_from(code).unwrap_or(125))
+        }
+    }
+}
+
+fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Error>> {
+    let config = match cli::parse(args, &env).map_err(|e| vec![e])? {
+        Parsed::Config(c) => c,
+        Parsed::Clap(e) => {
+            // --help and --version print to stdout and exit 0; usage errors 125.
+            let text = e.render().to_string();
+            let text = if text.ends_with('\n') {
+                text
+            } else {
+                text + "\n"
+            };
+            if e.use_stderr() {
+                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            } else {
+                print_stdout(&text);
+            }
+            return Ok(if e.use_stderr() { 125 } else { 0 });
+        }
+    };
+    let started = Instant::now();
+    let env_files = read_env_files(&config.env_files).map_err(|e| vec![e])?;
+    let mut plan = plan::plan(&env, &env_files, &config);
+    let mut errors = std::mem::take(&mut plan.errors);
+
+    if let Action::Explain(format) = config.action {
+        print_stdout(&report::explain(&plan, format));
+        return if errors.is_empty() {
+            Ok(0)
+        } else {
+            Err(errors)
+        };
+    }
+
+    let resolved = resolve::resolve(&plan, config.secrets_file.as_deref(), config.timeout)
+        .map_err(|e| vec![e])?;
+    let outcome = assemble::assemble(&plan, &resolved);
+    drop(resolved);
+    errors.extend(outcome.errors);
+    for w in &outcome.warnings {
+        log::warn(w);
+    }
+
+    if let Action::Verify(format) = config.action {
+        print_stdout(&report::verify(&outcome.lines, &errors, format));
+        return if errors.is_empty() {
+            Ok(0)
+        } else {
+            Err(errors)
+        };
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for line in &outcome.lines {
+        log::debug(&format!("{} from {}", line.name, line.source));
+    }
+    if !outcome.lines.is_empty() {
+        log::info(&format!(
+            "resolved {} variables from {} secrets in {} ms",
+            outcome.lines.len(),
+            plan.fetches.len() + plan.files.len(),
+            started.elapsed().as_millis()
+        ));
+    }
+    let Action::Run(command) = &config.action else {
+        return Ok(0);
+    };
+    Err(vec![process::exec(command, &outcome.env)])
+}
+
+fn print_stdout(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn read_env_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<dotenv::Entry>)>, Error> {
+    paths
+        .iter()
+        .map(|path| {
+            let bad = |line, message| Error::EnvFile {
+                path: path.clone(),
+                line,
+                message,
+            };
+            let bytes =
+                std::fs::read(path).map_err(|e| bad(None, format!("cannot read it: {e}")))?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1;
+                bad(Some(line), "not valid UTF-8".into())
+            })?;
+            let entries = dotenv::parse(&text).map_err(|e| bad(Some(e.line), e.message))?;
+            Ok((path.clone(), entries))
+        })
+        .collect()
+}

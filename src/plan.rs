@@ -1,0 +1,630 @@
+//! Environment -> [`Plan`]: which variable is defined where, what each
+//! definition needs (a reference, an expansion, a file), and the distinct
+//! fetches that the whole start-up needs, batched.
+//!
+//! Pure: the process environment and the parsed env files come in as values;
+//! nothing is read or fetched here. Errors found while planning (a malformed
+//! reference, a refused name) are collected, not returned at the first one.
+//!
+//! Layers, lowest first: env files in order, then bundles (added after they
+//! are fetched, see `assemble`), then the process environment. A variable's
+//! definitions are kept lowest first, so that `${NAME}` inside NAME's own
+//! value can mean the definition below it (`PORT=${PORT:-8000}`).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use crate::cli::{is_secrun_var, Config};
+use crate::dotenv;
+use crate::error::Error;
+use crate::reference::{self, Reference};
+use crate::secret::SecretValue;
+use crate::template::{self, Piece};
+
+/// Where a definition came from; printed by `explain`, `verify` and `-v`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Process,
+    EnvFile { path: PathBuf, line: usize },
+    Bundle(Reference),
+    File { var: String, path: PathBuf },
+}
+
+/// What a definition holds before resolution.
+#[derive(Clone, Debug)]
+pub enum Raw {
+    /// Passed through byte for byte.
+    Keep(OsString),
+    /// The whole value is a reference; the text as written.
+    Ref(Reference, String),
+    /// To be expanded (may hold inline references).
+    Template(Vec<Piece>),
+    /// The content of a file (`NAME_FILE=/path`).
+    File(PathBuf),
+    /// A key of a bundle: secret text, never expanded.
+    Secret(SecretValue),
+}
+
+#[derive(Clone, Debug)]
+pub struct Def {
+    /// Layer rank: env file i is i, bundle j is `files + j`, the process is highest.
+    pub rank: usize,
+    pub source: Source,
+    pub raw: Raw,
+}
+
+/// A Secrets Manager or SSM request group: same service, same region, and
+/// either batchable (unpinned Secrets Manager, SSM) or one call per id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Batch {
+    pub region: Option<String>,
+    pub kind: BatchKind,
+    /// Keyless references, one per distinct secret or parameter.
+    pub items: Vec<Reference>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchKind {
+    /// `BatchGetSecretValue`, up to 20 ids.
+    SecretsBatch,
+    /// `GetSecretValue`, one id (a pinned stage or version).
+    SecretSingle,
+    /// `GetParameters`, up to 10 names.
+    Parameters,
+}
+
+pub const SECRETS_PER_BATCH: usize = 20;
+pub const PARAMETERS_PER_CALL: usize = 10;
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Every variable of the application's environment, definitions lowest first.
+    pub vars: BTreeMap<OsString, Vec<Def>>,
+    pub bundles: Vec<Reference>,
+    /// Rank of the first bundle layer (= number of env files).
+    pub bundle_rank: usize,
+    /// Distinct secrets and parameters to fetch (keyless), bundles included.
+    pub fetches: BTreeSet<Reference>,
+    pub files: BTreeSet<PathBuf>,
+    pub optional: HashSet<String>,
+    pub errors: Vec<Error>,
+}
+
+pub const PROCESS_RANK: usize = usize::MAX;
+
+fn is_kept(name: &OsStr, keep: &[String]) -> bool {
+    name.as_bytes().ends_with(b"_ARN") || keep.iter().any(|k| name == k.as_str())
+}
+
+/// Names that belong to other programs: never read as `_FILE` variables.
+fn is_foreign_file_var(name: &OsStr, keep: &[String]) -> bool {
+    let b = name.as_bytes();
+    b.starts_with(b"AWS_")
+        || is_secrun_var(name)
+        || b == b"SSL_CERT_FILE"
+        || keep.iter().any(|k| name == k.as_str())
+}
+
+/// Bundle keys that would let whoever may write a secret run code in the
+/// application, or break it: refused, never dropped silently.
+pub fn refused_bundle_key(key: &str) -> Option<&'static str> {
+    let valid = key
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !valid {
+        return Some("is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    }
+    if key == "PATH" || key == "HOME" {
+        return Some("may not be set from a bundle (it would change which programs run)");
+    }
+    if key.starts_with("LD_") {
+        return Some(
+            "may not be set from a bundle (LD_* variables load code into the application)",
+        );
+    }
+    if key.starts_with("SECRUN_") {
+        return Some("may not be set from a bundle (SECRUN_* configures secrun itself)");
+    }
+    None
+}
+
+/// Classify one value as written, given whether it may be expanded.
+fn classify(name: &OsStr, value: &[u8], expandable: bool, config: &Config) -> Result<Raw, Error> {
+    if is_kept(name, &config.keep) {
+        return Ok(Raw::Keep(OsStr::from_bytes(value).to_owned()));
+    }
+    if let Ok(text) = std::str::from_utf8(value) {
+        match reference::parse(text) {
+            Some(Ok(r)) => return Ok(Raw::Ref(r, text.to_owned())),
+            Some(Err(e)) => {
+                return Err(Error::variable(
+                    name.to_string_lossy(),
+                    Some(text.to_owned()),
+                    format!("not a valid reference: {e}"),
+                ))
+            }
+            None => {}
+        }
+    }
+    if !(expandable && config.interpolate && value.contains(&b'$')) {
+        return Ok(Raw::Keep(OsStr::from_bytes(value).to_owned()));
+    }
+    match template::parse(value) {
+        Ok(pieces) if template::is_plain(&pieces) => {
+            // Only `$$` escapes: the value is the text with them applied.
+            let text: Vec<u8> = pieces
+                .into_iter()
+                .flat_map(|p| match p {
+                    Piece::Text(t) => t,
+                    _ => Vec::new(),
+                })
+                .collect();
+            Ok(Raw::Keep(OsStr::from_bytes(&text).to_owned()))
+        }
+        Ok(pieces) => Ok(Raw::Template(pieces)),
+        Err(bad) => Err(Error::variable(
+            name.to_string_lossy(),
+            Some(bad.written),
+            format!("not a valid inline reference: {}", bad.error),
+        )),
+    }
+}
+
+/// Build the plan. `env_files` are the files given, in order, already parsed.
+pub fn plan(
+    env: &[(OsString, OsString)],
+    env_files: &[(PathBuf, Vec<dotenv::Entry>)],
+    config: &Config,
+) -> Plan {
+    let mut p = Plan {
+        bundle_rank: env_files.len(),
+        optional: config.optional.iter().cloned().collect(),
+        ..Plan::default()
+    };
+
+    // Env files, lowest layers first.
+    for (rank, (path, entries)) in env_files.iter().enumerate() {
+        for entry in entries {
+            let name = OsString::from(&entry.key);
+            if is_secrun_var(&name) {
+                p.errors.push(Error::EnvFile {
+                    path: path.clone(),
+                    line: Some(entry.line),
+                    message: format!(
+                        "{} configures secrun and is read only from the process environment",
+                        entry.key
+                    ),
+                });
+                continue;
+            }
+            let source = Source::EnvFile {
+                path: path.clone(),
+                line: entry.line,
+            };
+            let raw = match &entry.value {
+                // A key alone takes its value from the process environment,
+                // which outranks every file anyway.
+                dotenv::Value::Inherit => continue,
+                dotenv::Value::Template(t) => classify(&name, t.as_bytes(), true, config),
+                dotenv::Value::Literal(t) => classify(&name, t.as_bytes(), false, config),
+            };
+            match raw {
+                Ok(raw) => push_def(&mut p.vars, name, Def { rank, source, raw }),
+                Err(Error::Variable {
+                    var,
+                    reference,
+                    message,
+                }) => p.errors.push(Error::Variable {
+                    var,
+                    reference,
+                    message: format!("{message} (at {}:{})", path.display(), entry.line),
+                }),
+                Err(e) => p.errors.push(e),
+            }
+        }
+    }
+
+    // The process environment, highest layer; SECRUN_* never passes.
+    for (name, value) in env {
+        if is_secrun_var(name) {
+            continue;
+        }
+        match classify(name, value.as_bytes(), true, config) {
+            Ok(raw) => push_def(
+                &mut p.vars,
+                name.clone(),
+                Def {
+                    rank: PROCESS_RANK,
+                    source: Source::Process,
+                    raw,
+                },
+            ),
+            Err(e) => p.errors.push(e),
+        }
+    }
+
+    if let Some(suffix) = &config.file_suffix {
+        apply_file_suffix(&mut p, suffix, &config.keep);
+    }
+
+    for (i, written) in config.from.iter().enumerate() {
+        let bundle_name = format!("--from #{} ({written})", i + 1);
+        match reference::parse(written) {
+            Some(Ok(r)) if r.json_key().is_some() => p.errors.push(Error::Bundle {
+                bundle: written.clone(),
+                key: None,
+                message: "a bundle takes the whole secret; remove the JSON key field".into(),
+            }),
+            Some(Ok(r)) => p.bundles.push(r),
+            Some(Err(e)) => p.errors.push(Error::Bundle {
+                bundle: written.clone(),
+                key: None,
+                message: format!("not a valid reference: {e}"),
+            }),
+            None => p.errors.push(Error::Bundle {
+                bundle: bundle_name,
+                key: None,
+                message: "not a reference: write secretsmanager:NAME, an ARN, or ssm:/NAME".into(),
+            }),
+        }
+    }
+
+    collect_fetches(&mut p);
+    p
+}
+
+fn push_def(vars: &mut BTreeMap<OsString, Vec<Def>>, name: OsString, def: Def) {
+    let defs = vars.entry(name).or_default();
+    let at = defs
+        .iter()
+        .position(|d| d.rank > def.rank)
+        .unwrap_or(defs.len());
+    // A later line of the same file replaces an earlier one.
+    if at > 0 && defs[at - 1].rank == def.rank {
+        defs[at - 1] = def;
+    } else {
+        defs.insert(at, def);
+    }
+}
+
+/// `NAME<SUFFIX>=/path` -> NAME from the file; `NAME<SUFFIX>` itself is removed.
+fn apply_file_suffix(p: &mut Plan, suffix: &str, keep: &[String]) {
+    let file_vars: Vec<OsString> = p
+        .vars
+        .keys()
+        .filter(|n| n.as_bytes().len() > suffix.len() && n.as_bytes().ends_with(suffix.as_bytes()))
+        .filter(|n| !is_foreign_file_var(n, keep))
+        .cloned()
+        .collect();
+    for file_var in file_vars {
+        let bytes = file_var.as_bytes();
+        let target = OsStr::from_bytes(&bytes[..bytes.len() - suffix.len()]).to_owned();
+        let Some(defs) = p.vars.remove(&file_var) else {
+            continue;
+        };
+        let file_var_name = file_var.to_string_lossy().into_owned();
+        if p.vars.contains_key(&target) {
+            p.errors.push(Error::variable(
+                target.to_string_lossy(),
+                None,
+                format!(
+                    "both {} and {file_var_name} are set; set only one",
+                    target.to_string_lossy()
+                ),
+            ));
+            continue;
+        }
+        for def in defs {
+            let path = match &def.raw {
+                Raw::Keep(v) => PathBuf::from(v),
+                _ => {
+                    p.errors.push(Error::variable(
+                        file_var_name.clone(),
+                        None,
+                        "a file variable holds a path, not a reference or ${...}".to_string(),
+                    ));
+                    continue;
+                }
+            };
+            push_def(
+                &mut p.vars,
+                target.clone(),
+                Def {
+                    rank: def.rank,
+                    source: Source::File {
+                        var: file_var_name.clone(),
+                        path: path.clone(),
+                    },
+                    raw: Raw::File(path),
+                },
+            );
+        }
+    }
+}
+
+/// Which secrets, parameters and files the start-up needs. Every variable's
+/// top definition is needed; a lower one only when the one above it names
+/// the variable itself (`PORT=${PORT:-8000}`). References inside unused
+/// defaults are fetched too (planning does not know values), but their
+/// failures count only if the default is used.
+fn collect_fetches(p: &mut Plan) {
+    let mut fetches = BTreeSet::new();
+    let mut files = BTreeSet::new();
+    for r in &p.bundles {
+        fetches.insert(r.without_key());
+    }
+    for (name, defs) in &p.vars {
+        let name = name.to_str();
+        let mut idx = defs.len();
+        while idx > 0 {
+            idx -= 1;
+            let def = &defs[idx];
+            let mut self_ref = false;
+            match &def.raw {
+                Raw::Ref(r, _) => {
+                    fetches.insert(r.without_key());
+                }
+                Raw::Template(pieces) => {
+                    let mut refs = Vec::new();
+                    template::references(pieces, &mut refs);
+                    fetches.extend(refs.into_iter().map(Reference::without_key));
+                    let mut vars = Vec::new();
+                    template::variables(pieces, &mut vars);
+                    self_ref = name.is_some_and(|n| vars.iter().any(|v| v == n));
+                }
+                Raw::File(path) => {
+                    files.insert(path.clone());
+                }
+                Raw::Keep(_) | Raw::Secret(_) => {}
+            }
+            if !self_ref {
+                break;
+            }
+        }
+    }
+    p.fetches = fetches;
+    p.files = files;
+}
+
+impl Plan {
+    /// Distinct fetches grouped into API calls: by region, 20 secrets a
+    /// `BatchGetSecretValue`, 10 names a `GetParameters`, one
+    /// `GetSecretValue` per pinned stage or version.
+    pub fn batches(&self) -> Vec<Batch> {
+        let mut groups: BTreeMap<(Option<String>, u8), Vec<Reference>> = BTreeMap::new();
+        for r in &self.fetches {
+            let kind = match r {
+                Reference::SecretsManager { .. } if r.is_pinned() => 1,
+                Reference::SecretsManager { .. } => 0,
+                Reference::Ssm { .. } => 2,
+            };
+            groups
+                .entry((r.region().map(str::to_owned), kind))
+                .or_default()
+                .push(r.clone());
+        }
+        let mut out = Vec::new();
+        for ((region, kind), items) in groups {
+            let (kind, size) = match kind {
+                0 => (BatchKind::SecretsBatch, SECRETS_PER_BATCH),
+                1 => (BatchKind::SecretSingle, 1),
+                _ => (BatchKind::Parameters, PARAMETERS_PER_CALL),
+            };
+            for chunk in items.chunks(size) {
+                out.push(Batch {
+                    region: region.clone(),
+                    kind,
+                    items: chunk.to_vec(),
+                });
+            }
+        }
+        out
+    }
+
+    /// True when nothing needs AWS or the secrets file.
+    pub fn needs_fetch(&self) -> bool {
+        !self.fetches.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Action, InitMode, SignalTarget};
+    use crate::log::{LogFormat, LogLevel};
+    use std::time::Duration;
+
+    pub(crate) fn config() -> Config {
+        Config {
+            action: Action::Run(vec!["true".into()]),
+            env_files: vec![],
+            from: vec![],
+            secrets_file: None,
+            file_suffix: None,
+            keep: vec![],
+            optional: vec![],
+            timeout: Duration::from_secs(30),
+            init: InitMode::Auto,
+            signal_target: SignalTarget::Group,
+            signal_map: vec![],
+            grace: Duration::ZERO,
+            interpolate: true,
+            log_format: LogFormat::Text,
+            log_level: LogLevel::Info,
+        }
+    }
+
+    fn env(v: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        v.iter().map(|(k, v)| (k.into(), v.into())).collect()
+    }
+
+    #[test]
+    fn one_fetch_per_distinct_secret() {
+        let p = plan(
+            &env(&[
+                ("A", "secretsmanager:app:A"),
+                ("B", "secretsmanager:app:B"),
+                ("C", "x${secretsmanager:app:C}y"),
+                ("D", "ssm:/p"),
+                ("E", "ssm:/p"),
+            ]),
+            &[],
+            &config(),
+        );
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.fetches.len(), 2);
+    }
+
+    #[test]
+    fn batches_of_twenty_grouped_by_region_and_kind() {
+        let mut vars = Vec::new();
+        for i in 0..45 {
+            vars.push((format!("S{i}"), format!("secretsmanager:s{i}")));
+        }
+        vars.push((
+            "E".into(),
+            "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x".into(),
+        ));
+        vars.push(("P".into(), "secretsmanager:pinned::AWSPREVIOUS".into()));
+        for i in 0..11 {
+            vars.push((format!("M{i}"), format!("ssm:/m{i}")));
+        }
+        let env: Vec<(OsString, OsString)> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let batches = plan(&env, &[], &config()).batches();
+        let shape: Vec<(Option<&str>, BatchKind, usize)> = batches
+            .iter()
+            .map(|b| (b.region.as_deref(), b.kind, b.items.len()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (None, BatchKind::SecretsBatch, 20),
+                (None, BatchKind::SecretsBatch, 20),
+                (None, BatchKind::SecretsBatch, 5),
+                (None, BatchKind::SecretSingle, 1),
+                (None, BatchKind::Parameters, 10),
+                (None, BatchKind::Parameters, 1),
+                (Some("eu-west-1"), BatchKind::SecretsBatch, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn arn_names_and_keep_are_never_resolved() {
+        let mut c = config();
+        c.keep = vec!["RAW".into()];
+        let p = plan(
+            &env(&[
+                (
+                    "DB_SECRET_ARN",
+                    "arn:aws:secretsmanager:us-east-1:111122223333:secret:db",
+                ),
+                ("RAW", "ssm:/x ${NOPE}"),
+            ]),
+            &[],
+            &c,
+        );
+        assert!(p.errors.is_empty());
+        assert!(p.fetches.is_empty());
+    }
+
+    #[test]
+    fn malformed_reference_is_collected_with_the_variable() {
+        let p = plan(
+            &env(&[("A", "ssm:"), ("B", "secretsmanager:")]),
+            &[],
+            &config(),
+        );
+        assert_eq!(p.errors.len(), 2);
+        assert!(p.errors[0].to_string().starts_with("A (ssm:)"));
+    }
+
+    #[test]
+    fn shadowed_definitions_are_not_fetched_unless_named() {
+        let files = vec![(
+            PathBuf::from(".env"),
+            dotenv::parse("DB=secretsmanager:dev/db\nPORT=ssm:/port\n").unwrap_or_default(),
+        )];
+        let p = plan(
+            &env(&[("DB", "plain"), ("PORT", "${PORT:-80}")]),
+            &files,
+            &config(),
+        );
+        let ids: Vec<String> = p.fetches.iter().map(Reference::aws_id).collect();
+        assert_eq!(ids, ["/port"]);
+    }
+
+    #[test]
+    fn file_suffix_replaces_the_variable_and_skips_foreign_names() {
+        let mut c = config();
+        c.file_suffix = Some("_FILE".into());
+        c.keep = vec!["KEEP_FILE".into()];
+        let p = plan(
+            &env(&[
+                ("DB_PASSWORD_FILE", "/run/secrets/db"),
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", "/t"),
+                ("SSL_CERT_FILE", "/c"),
+                ("KEEP_FILE", "/k"),
+                ("BOTH", "x"),
+                ("BOTH_FILE", "/b"),
+            ]),
+            &[],
+            &c,
+        );
+        assert!(p.vars.contains_key(OsStr::new("DB_PASSWORD")));
+        assert!(!p.vars.contains_key(OsStr::new("DB_PASSWORD_FILE")));
+        assert!(p
+            .vars
+            .contains_key(OsStr::new("AWS_WEB_IDENTITY_TOKEN_FILE")));
+        assert!(p.vars.contains_key(OsStr::new("SSL_CERT_FILE")));
+        assert!(p.vars.contains_key(OsStr::new("KEEP_FILE")));
+        assert_eq!(p.files.len(), 1);
+        assert_eq!(p.errors.len(), 1);
+        assert!(p.errors[0].to_string().contains("both BOTH and BOTH_FILE"));
+    }
+
+    #[test]
+    fn refused_bundle_keys() {
+        for k in [
+            "PATH",
+            "HOME",
+            "LD_PRELOAD",
+            "LD_LIBRARY_PATH",
+            "a.b",
+            "1X",
+            "",
+            "SECRUN_FROM",
+        ] {
+            assert!(refused_bundle_key(k).is_some(), "{k}");
+        }
+        for k in ["SECRET_KEY", "_x", "GOOGLE_MAPS_API_TOKEN"] {
+            assert!(refused_bundle_key(k).is_none(), "{k}");
+        }
+    }
+
+    #[test]
+    fn secrun_variables_in_env_files_are_refused() {
+        let files = vec![(
+            PathBuf::from("a.env"),
+            dotenv::parse("SECRUN_TIMEOUT=1s\n").unwrap_or_default(),
+        )];
+        let p = plan(&[], &files, &config());
+        assert!(p.errors[0].to_string().starts_with("a.env:1:"));
+    }
+
+    #[test]
+    fn dollar_escapes_apply_without_interpolation_markers() {
+        let p = plan(&env(&[("PW", "a$$b"), ("RAW", "a$b")]), &[], &config());
+        match &p.vars[OsStr::new("PW")][0].raw {
+            Raw::Keep(v) => assert_eq!(v, "a$b"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Starting the command: exec mode replaces secrun with the command, so the
+//! application takes its PID and secrun's memory is gone.
+//!
+//! The child's environment is built with `env_clear().envs(...)` from
+//! `OsString`s; secrun never changes its own environment (`set_var` is
+//! unsafe once threads exist and would leak values into `/proc/self/environ`).
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use crate::error::Error;
+
+/// Replace this process with `command`. Returns only on failure.
+pub fn exec(command: &[OsString], env: &[(OsString, OsString)]) -> Error {
+    let Some((program, args)) = command.split_first() else {
+        return Error::Usage("no command given".into());
+    };
+    let source = Command::new(program)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .exec();
+    if source.raw_os_error() == Some(libc::E2BIG) {
+        return too_big(env);
+    }
+    Error::Spawn {
+        command: program.to_string_lossy().into_owned(),
+        source,
+    }
+}
+
+/// The kernel refused the environment: name the largest variables (names
+/// and sizes only).
+fn too_big(env: &[(OsString, OsString)]) -> Error {
+    let mut sizes: Vec<(String, usize)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string_lossy().into_owned(), k.len() + v.len() + 2))
+        .collect();
+    sizes.sort_by(|a, b| b.1.cmp(&a.1));
+    sizes.truncate(5);
+    Error::TooBig { largest: sizes }
+}

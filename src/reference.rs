@@ -1,0 +1,507 @@
+//! Secret references: `&str` -> [`Reference`], and back to the printable form.
+//!
+//! This module owns the reference grammar of SPEC section 2: the ECS
+//! `valueFrom` ARN forms and the short `secretsmanager:` / `ssm:` forms. It is
+//! pure: no environment, no I/O. A reference never contains a secret value,
+//! so printing one (as written) is always safe.
+//!
+//! A value that *starts like* a reference but does not parse is an error, not
+//! an ordinary value: a typo must not hand the application an ARN instead of
+//! its secret.
+
+use std::fmt;
+
+/// The AWS partitions whose ARNs secrun accepts.
+const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
+
+/// Where an ARN points: the request goes to `region`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArnScope {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reference {
+    /// A Secrets Manager secret, optionally one JSON key of it.
+    SecretsManager {
+        /// Set for the ARN form; `None` for the short form (default region).
+        arn: Option<ArnScope>,
+        /// The secret name as written (with or without the random suffix).
+        name: String,
+        json_key: Option<String>,
+        version_stage: Option<String>,
+        version_id: Option<String>,
+    },
+    /// An SSM parameter, optionally pinned to a version or label.
+    Ssm {
+        arn: Option<ArnScope>,
+        /// The parameter name as AWS reads it (`/sims/db` for `parameter/sims/db`).
+        name: String,
+        selector: Option<String>,
+    },
+}
+
+/// What is wrong with a value that starts like a reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ParseError> {
+    Err(ParseError(msg.into()))
+}
+
+/// `None`: an ordinary value. `Some(Ok)`: a reference. `Some(Err)`: a value
+/// that starts like a reference but is malformed.
+pub fn parse(value: &str) -> Option<Result<Reference, ParseError>> {
+    if let Some(rest) = value.strip_prefix("secretsmanager:") {
+        return Some(parse_sm_fields(None, rest));
+    }
+    if let Some(rest) = value.strip_prefix("ssm:") {
+        return Some(parse_ssm_tail(None, rest));
+    }
+    let rest = value.strip_prefix("arn:")?;
+    let mut parts = rest.splitn(5, ':');
+    let partition = parts.next()?;
+    let service = parts.next()?;
+    let region = parts.next();
+    let account = parts.next();
+    let resource = parts.next();
+    match service {
+        "secretsmanager" => Some(parse_sm_arn(partition, region, account, resource)),
+        "ssm" => {
+            // Only parameter ARNs are references; an SSM document ARN is an
+            // ordinary value.
+            let (region, account, resource) = (region?, account?, resource?);
+            if !resource.starts_with("parameter") {
+                return None;
+            }
+            Some(parse_ssm_arn(partition, region, account, resource))
+        }
+        _ => None,
+    }
+}
+
+fn scope(partition: &str, region: &str, account: &str) -> Result<ArnScope, ParseError> {
+    if !PARTITIONS.contains(&partition) {
+        return err(format!(
+            "unknown partition {partition:?} (expected one of aws, aws-cn, aws-us-gov)"
+        ));
+    }
+    if region.is_empty() {
+        return err("the region is missing");
+    }
+    if !region
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return err(format!("{region:?} is not a region name"));
+    }
+    if account.is_empty() {
+        return err("the account id is missing");
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return err(format!("the account id {account:?} is not 12 digits"));
+    }
+    Ok(ArnScope {
+        partition: partition.to_owned(),
+        region: region.to_owned(),
+        account: account.to_owned(),
+    })
+}
+
+fn parse_sm_arn(
+    partition: &str,
+    region: Option<&str>,
+    account: Option<&str>,
+    resource: Option<&str>,
+) -> Result<Reference, ParseError> {
+    let (Some(region), Some(account), Some(resource)) = (region, account, resource) else {
+        return err("a Secrets Manager ARN reads arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME[:JSON_KEY[:VERSION_STAGE[:VERSION_ID]]]");
+    };
+    let scope = scope(partition, region, account)?;
+    let Some(fields) = resource.strip_prefix("secret:") else {
+        return err(format!(
+            "expected \"secret:\" after the account id, found {:?}",
+            resource.split(':').next().unwrap_or_default()
+        ));
+    };
+    parse_sm_fields(Some(scope), fields)
+}
+
+/// `NAME[:JSON_KEY[:VERSION_STAGE[:VERSION_ID]]]`, empty fields meaning unset.
+fn parse_sm_fields(arn: Option<ArnScope>, fields: &str) -> Result<Reference, ParseError> {
+    let parts: Vec<&str> = fields.split(':').collect();
+    if parts.len() > 4 {
+        return err(format!(
+            "{} fields after the secret name; at most 3 (JSON_KEY:VERSION_STAGE:VERSION_ID) are allowed",
+            parts.len() - 1
+        ));
+    }
+    let name = parts[0];
+    if name.is_empty() {
+        return err("the secret name is empty");
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "/_+=.@-!".contains(*c)))
+    {
+        return err(format!(
+            "the secret name contains {bad:?}, which Secrets Manager does not allow"
+        ));
+    }
+    let field = |i: usize| {
+        parts
+            .get(i)
+            .filter(|s| !s.is_empty())
+            .map(|s| (*s).to_owned())
+    };
+    let (version_stage, version_id) = (field(2), field(3));
+    if version_stage.is_some() && version_id.is_some() {
+        return err("give a version stage or a version id, not both");
+    }
+    Ok(Reference::SecretsManager {
+        arn,
+        name: name.to_owned(),
+        json_key: field(1),
+        version_stage,
+        version_id,
+    })
+}
+
+fn parse_ssm_arn(
+    partition: &str,
+    region: &str,
+    account: &str,
+    resource: &str,
+) -> Result<Reference, ParseError> {
+    let scope = scope(partition, region, account)?;
+    // `parameter/sims/db` names `/sims/db`; `parameter/db` names `db`, as
+    // AWS builds parameter ARNs from names with and without a leading slash.
+    let Some(tail) = resource.strip_prefix("parameter/") else {
+        return err("an SSM parameter ARN reads arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME");
+    };
+    let tail = if tail.contains('/') {
+        format!("/{tail}")
+    } else {
+        tail.to_owned()
+    };
+    parse_ssm_tail(Some(scope), &tail)
+}
+
+/// `NAME[:VERSION|:LABEL]`.
+fn parse_ssm_tail(arn: Option<ArnScope>, tail: &str) -> Result<Reference, ParseError> {
+    let mut parts = tail.split(':');
+    let name = parts.next().unwrap_or_default();
+    let selector = parts.next();
+    if parts.next().is_some() {
+        return err("an SSM reference takes at most one field after the name (:VERSION or :LABEL)");
+    }
+    if name.is_empty() || name == "/" {
+        return err("the parameter name is empty");
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "/_.-".contains(*c)))
+    {
+        return err(format!(
+            "the parameter name contains {bad:?}, which SSM does not allow"
+        ));
+    }
+    if selector == Some("") {
+        return err("the version or label after the parameter name is empty");
+    }
+    Ok(Reference::Ssm {
+        arn,
+        name: name.to_owned(),
+        selector: selector.map(str::to_owned),
+    })
+}
+
+impl Reference {
+    /// The region the request goes to; `None` means the default region chain.
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            Reference::SecretsManager { arn, .. } | Reference::Ssm { arn, .. } => {
+                arn.as_ref().map(|a| a.region.as_str())
+            }
+        }
+    }
+
+    pub fn json_key(&self) -> Option<&str> {
+        match self {
+            Reference::SecretsManager { json_key, .. } => json_key.as_deref(),
+            Reference::Ssm { .. } => None,
+        }
+    }
+
+    /// The id sent to AWS: a secret's ARN (without key, stage, version) or
+    /// name as written; a parameter's name with its selector.
+    pub fn aws_id(&self) -> String {
+        match self {
+            Reference::SecretsManager {
+                arn: Some(a), name, ..
+            } => format!(
+                "arn:{}:secretsmanager:{}:{}:secret:{}",
+                a.partition, a.region, a.account, name
+            ),
+            Reference::SecretsManager {
+                arn: None, name, ..
+            } => name.clone(),
+            Reference::Ssm { name, selector, .. } => match selector {
+                Some(s) => format!("{name}:{s}"),
+                None => name.clone(),
+            },
+        }
+    }
+
+    /// The ARN of the secret or parameter, when the reference gives one.
+    pub fn arn(&self) -> Option<String> {
+        match self {
+            Reference::SecretsManager { arn: Some(_), .. } => Some(self.aws_id()),
+            Reference::Ssm {
+                arn: Some(a), name, ..
+            } => Some(format!(
+                "arn:{}:ssm:{}:{}:parameter/{}",
+                a.partition,
+                a.region,
+                a.account,
+                name.trim_start_matches('/')
+            )),
+            _ => None,
+        }
+    }
+
+    pub fn is_pinned(&self) -> bool {
+        matches!(
+            self,
+            Reference::SecretsManager {
+                version_stage: Some(_),
+                ..
+            } | Reference::SecretsManager {
+                version_id: Some(_),
+                ..
+            }
+        )
+    }
+
+    /// The same secret or parameter, minus the JSON key: what is fetched.
+    pub fn without_key(&self) -> Reference {
+        let mut r = self.clone();
+        if let Reference::SecretsManager { json_key, .. } = &mut r {
+            *json_key = None;
+        }
+        r
+    }
+}
+
+/// A secret name without its `-` + 6-character random suffix, if it has one
+/// (`prod-AbCdEf` -> `prod`). Used where a partial name must match a full one.
+pub fn strip_random_suffix(name: &str) -> Option<&str> {
+    let (base, suffix) = name.rsplit_once('-')?;
+    (!base.is_empty() && suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then_some(base)
+}
+
+/// The printable, value-free form: the reference in the short or ARN syntax.
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reference::SecretsManager {
+                json_key,
+                version_stage,
+                version_id,
+                arn,
+                ..
+            } => {
+                if arn.is_none() {
+                    f.write_str("secretsmanager:")?;
+                }
+                f.write_str(&self.aws_id())?;
+                let fields = [json_key, version_stage, version_id];
+                let used = fields
+                    .iter()
+                    .rposition(|x| x.is_some())
+                    .map_or(0, |i| i + 1);
+                for field in &fields[..used] {
+                    write!(f, ":{}", field.as_deref().unwrap_or_default())?;
+                }
+                Ok(())
+            }
+            Reference::Ssm {
+                arn: Some(_),
+                selector,
+                ..
+            } => {
+                f.write_str(&self.arn().unwrap_or_default())?;
+                if let Some(s) = selector {
+                    write!(f, ":{s}")?;
+                }
+                Ok(())
+            }
+            Reference::Ssm { arn: None, .. } => write!(f, "ssm:{}", self.aws_id()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(v: &str) -> Reference {
+        match parse(v) {
+            Some(Ok(r)) => r,
+            other => panic!("{v}: {other:?}"),
+        }
+    }
+
+    fn bad(v: &str) -> String {
+        match parse(v) {
+            Some(Err(e)) => e.0,
+            other => panic!("{v}: expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ecs_value_from_with_empty_trailing_fields() {
+        let r = ok("arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf:SLACK_BOT_TOKEN::");
+        assert_eq!(r.region(), Some("us-east-2"));
+        assert_eq!(r.json_key(), Some("SLACK_BOT_TOKEN"));
+        assert_eq!(
+            r.aws_id(),
+            "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf"
+        );
+        assert!(!r.is_pinned());
+    }
+
+    #[test]
+    fn every_partition_is_accepted() {
+        for p in PARTITIONS {
+            let r = ok(&format!(
+                "arn:{p}:secretsmanager:us-west-1:111122223333:secret:x"
+            ));
+            assert_eq!(
+                r.aws_id(),
+                format!("arn:{p}:secretsmanager:us-west-1:111122223333:secret:x")
+            );
+        }
+        assert!(
+            bad("arn:aws-xx:secretsmanager:us-west-1:111122223333:secret:x").contains("partition")
+        );
+    }
+
+    #[test]
+    fn stage_and_version_fields() {
+        let r = ok("secretsmanager:db::AWSPREVIOUS");
+        assert!(r.is_pinned());
+        assert_eq!(r.json_key(), None);
+        let r = ok("secretsmanager:db:password::0f2a");
+        match &r {
+            Reference::SecretsManager { version_id, .. } => {
+                assert_eq!(version_id.as_deref(), Some("0f2a"))
+            }
+            _ => unreachable!(),
+        }
+        assert_eq!(r.to_string(), "secretsmanager:db:password::0f2a");
+    }
+
+    #[test]
+    fn short_forms() {
+        assert_eq!(ok("secretsmanager:rds/sims:password").aws_id(), "rds/sims");
+        assert_eq!(ok("secretsmanager:rds/sims:password").region(), None);
+        assert_eq!(ok("ssm:/sims/prod/db-url").aws_id(), "/sims/prod/db-url");
+        assert_eq!(
+            ok("ssm:/sims/prod/db-url:3").aws_id(),
+            "/sims/prod/db-url:3"
+        );
+        assert_eq!(ok("ssm:plain").aws_id(), "plain");
+    }
+
+    #[test]
+    fn ssm_arn_names_the_part_after_parameter() {
+        let r = ok("arn:aws:ssm:us-east-2:111122223333:parameter/sims/prod/db-url");
+        assert_eq!(r.aws_id(), "/sims/prod/db-url");
+        assert_eq!(r.region(), Some("us-east-2"));
+        assert_eq!(
+            r.arn().as_deref(),
+            Some("arn:aws:ssm:us-east-2:111122223333:parameter/sims/prod/db-url")
+        );
+        assert_eq!(
+            ok("arn:aws:ssm:us-east-2:111122223333:parameter/flat").aws_id(),
+            "flat"
+        );
+        assert_eq!(
+            r.to_string(),
+            "arn:aws:ssm:us-east-2:111122223333:parameter/sims/prod/db-url"
+        );
+    }
+
+    #[test]
+    fn ordinary_values_and_other_arns_pass() {
+        for v in [
+            "hello",
+            "",
+            "postgres://x",
+            "arn:aws:sns:us-east-1:111122223333:topic",
+            "arn:aws:ssm:us-east-1:111122223333:document/run",
+            "arn:aws:ssm",
+            "SSM:/x",
+            " ssm:/x",
+        ] {
+            assert_eq!(parse(v), None, "{v}");
+        }
+    }
+
+    #[test]
+    fn malformed_references_are_errors() {
+        assert!(bad("arn:aws:secretsmanager:us-east-2::secret:x").contains("account"));
+        assert!(bad("arn:aws:secretsmanager:us-east-2:1234:secret:x").contains("12 digits"));
+        assert!(bad("arn:aws:secretsmanager::111122223333:secret:x").contains("region"));
+        assert!(bad("arn:aws:secretsmanager:us-east-2:111122223333:secret:").contains("empty"));
+        assert!(bad("arn:aws:secretsmanager:us-east-2:111122223333:secrets:x").contains("secret:"));
+        assert!(
+            bad("arn:aws:secretsmanager:us-east-2:111122223333:secret:x:a:b:c:d")
+                .contains("at most 3")
+        );
+        assert!(bad("arn:aws:secretsmanager:us-east-2").contains("reads"));
+        assert!(bad("secretsmanager:").contains("empty"));
+        assert!(bad("secretsmanager:a b").contains("' '"));
+        assert!(bad("secretsmanager:x:k:AWSCURRENT:abc").contains("not both"));
+        assert!(bad("ssm:").contains("empty"));
+        assert!(bad("ssm:/a:1:2").contains("at most one"));
+        assert!(bad("ssm:/a:").contains("empty"));
+        assert!(bad("arn:aws:ssm:us-east-2::parameter/x").contains("account"));
+        assert!(bad("arn:aws:ssm:us-east-2:111122223333:parameter").contains("parameter/NAME"));
+        assert!(bad("arn:aws:ssm:us-east-2:111122223333:parameter/").contains("empty"));
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for v in [
+            "secretsmanager:simsportal/prod:SLACK_BOT_TOKEN",
+            "secretsmanager:x",
+            "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf:K",
+            "ssm:/a/b:label",
+        ] {
+            assert_eq!(ok(v).to_string(), v);
+        }
+    }
+
+    #[test]
+    fn random_suffix() {
+        assert_eq!(strip_random_suffix("prod-AbCdEf"), Some("prod"));
+        assert_eq!(
+            strip_random_suffix("simsportal/prod-AbCdEf"),
+            Some("simsportal/prod")
+        );
+        assert_eq!(strip_random_suffix("prod"), None);
+        assert_eq!(strip_random_suffix("prod-AbCd"), None);
+        assert_eq!(strip_random_suffix("-AbCdEf"), None);
+    }
+}
