@@ -73,6 +73,10 @@ pub enum BatchKind {
     SecretSingle,
     /// `GetParameters`, up to 10 names.
     Parameters,
+    /// `GetParameters` for one name pinned to a version or label, alone in
+    /// its call so that the answer maps back whether or not it carries the
+    /// `Selector` field.
+    ParameterSingle,
 }
 
 pub const SECRETS_PER_BATCH: usize = 20;
@@ -394,25 +398,30 @@ impl Plan {
     /// Distinct fetches grouped into API calls: by region, 20 secrets a
     /// `BatchGetSecretValue`, 10 names a `GetParameters`, one
     /// `GetSecretValue` per pinned stage or version.
-    pub fn batches(&self) -> Vec<Batch> {
+    ///
+    /// `default_region` is where short references go; `None` leaves them
+    /// in a group of their own (which then fails: no region).
+    pub fn batches(&self, default_region: Option<&str>) -> Vec<Batch> {
         let mut groups: BTreeMap<(Option<String>, u8), Vec<Reference>> = BTreeMap::new();
         for r in &self.fetches {
             let kind = match r {
                 Reference::SecretsManager { .. } if r.is_pinned() => 1,
                 Reference::SecretsManager { .. } => 0,
-                Reference::Ssm { .. } => 2,
+                Reference::Ssm { selector: None, .. } => 2,
+                Reference::Ssm {
+                    selector: Some(_), ..
+                } => 3,
             };
-            groups
-                .entry((r.region().map(str::to_owned), kind))
-                .or_default()
-                .push(r.clone());
+            let region = r.region().or(default_region).map(str::to_owned);
+            groups.entry((region, kind)).or_default().push(r.clone());
         }
         let mut out = Vec::new();
         for ((region, kind), items) in groups {
             let (kind, size) = match kind {
                 0 => (BatchKind::SecretsBatch, SECRETS_PER_BATCH),
                 1 => (BatchKind::SecretSingle, 1),
-                _ => (BatchKind::Parameters, PARAMETERS_PER_CALL),
+                2 => (BatchKind::Parameters, PARAMETERS_PER_CALL),
+                _ => (BatchKind::ParameterSingle, 1),
             };
             for chunk in items.chunks(size) {
                 out.push(Batch {
@@ -497,7 +506,16 @@ mod tests {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        let batches = plan(&env, &[], &config()).batches();
+        let p = plan(&env, &[], &config());
+        // Short references in the default region share calls with ARNs there.
+        let same = p.batches(Some("eu-west-1"));
+        assert_eq!(
+            same.iter()
+                .filter(|b| b.kind == BatchKind::SecretsBatch)
+                .count(),
+            3
+        );
+        let batches = p.batches(None);
         let shape: Vec<(Option<&str>, BatchKind, usize)> = batches
             .iter()
             .map(|b| (b.region.as_deref(), b.kind, b.items.len()))

@@ -76,7 +76,6 @@ fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetche
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
     let sink: Sink = Arc::new(Mutex::new(HashMap::new()));
-    let batches = plan.batches();
     let started = Instant::now();
     let work = {
         let sink = sink.clone();
@@ -84,8 +83,8 @@ fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetche
             let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
             let default_region = sdk.region().map(|r| r.as_ref().to_owned());
             let mut set = JoinSet::new();
-            for batch in batches {
-                let Some(region) = batch.region.clone().or_else(|| default_region.clone()) else {
+            for batch in plan.batches(default_region.as_deref()) {
+                let Some(region) = batch.region.clone() else {
                     record(
                         &sink,
                         batch
@@ -103,7 +102,7 @@ fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetche
                     match batch.kind {
                         BatchKind::SecretsBatch => "BatchGetSecretValue",
                         BatchKind::SecretSingle => "GetSecretValue",
-                        BatchKind::Parameters => "GetParameters",
+                        BatchKind::Parameters | BatchKind::ParameterSingle => "GetParameters",
                     },
                     batch.items.len()
                 ));
@@ -129,7 +128,7 @@ fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetche
                             }
                             out
                         }
-                        BatchKind::Parameters => {
+                        BatchKind::Parameters | BatchKind::ParameterSingle => {
                             ssm::fetch_batch(ssm::client(&sdk, &region), region, batch.items).await
                         }
                     };

@@ -23,6 +23,7 @@ pub async fn fetch_batch(
     items: Vec<Reference>,
 ) -> Vec<(Reference, Fetched)> {
     let names: Vec<String> = items.iter().map(Reference::aws_id).collect();
+    let single = items.len() == 1;
     let call = client
         .get_parameters()
         .set_names(Some(names))
@@ -45,12 +46,18 @@ pub async fn fetch_batch(
         .into_iter()
         .map(|item| {
             let asked = item.aws_id();
-            // An answer carries the name and, for `name:3`, the selector `:3`.
+            // AWS answers `name:3` with the name and the selector `:3`; some
+            // implementations leave the selector out, so a pinned name (which
+            // is alone in its call) also matches by its name.
+            let base = match &item {
+                Reference::Ssm { name, .. } => name.as_str(),
+                Reference::SecretsManager { .. } => asked.as_str(),
+            };
             let found = out.parameters().iter().find(|p| {
                 let name = p.name().unwrap_or_default();
                 match p.selector() {
                     Some(sel) => format!("{name}{sel}") == asked,
-                    None => name == asked,
+                    None => name == asked || (single && name == base),
                 }
             });
             let value = match found {

@@ -1,0 +1,383 @@
+//! What the integration tests share: moto's server on 127.0.0.1 (started
+//! once per test binary, see `moto_server.py`), a builder that runs the
+//! built `secrun` in a clean environment, and the leak check that every run
+//! goes through.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::hash_map::RandomState;
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+pub const SECRUN: &str = env!("CARGO_BIN_EXE_secrun");
+
+/// A random 64-bit number, without a dependency.
+pub fn random() -> u64 {
+    let mut h = RandomState::new().build_hasher();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.finish()
+}
+
+/// A name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{:016x}", random())
+}
+
+/// A distinctive secret value: if it shows up in secrun's output, it leaked.
+pub fn secret_value() -> String {
+    format!("SeCrEt{:016x}{:08x}", random(), random() as u32)
+}
+
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("SECRUN_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
+}
+
+pub struct Moto {
+    pub port: u16,
+    _child: Child,
+}
+
+/// moto's server, started on first use and shared by the tests of a binary.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto (run scripts/test, which installs it in .venv)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("moto server did not start: {line:?}"));
+        Moto {
+            port,
+            _child: child,
+        }
+    })
+}
+
+fn http(port: u16, method: &str, path: &str, body: &Value) -> Value {
+    let body = body.to_string();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let (_, body) = response.split_once("\r\n\r\n").unwrap();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub target: String,
+    pub region: String,
+    pub start: f64,
+    pub end: f64,
+}
+
+impl Moto {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Create secrets (`{"name", "string"}` or `{"name", "binary_b64"}`,
+    /// optional `"updates"`) and parameters; returns name -> ARN.
+    pub fn seed(
+        &self,
+        region: &str,
+        secrets: Value,
+        parameters: Value,
+    ) -> BTreeMap<String, String> {
+        let out = http(
+            self.port,
+            "POST",
+            "/__secrun/seed",
+            &json!({"region": region, "secrets": secrets, "parameters": parameters}),
+        );
+        out["arns"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn secret(&self, region: &str, name: &str, value: &str) -> String {
+        self.seed(region, json!([{"name": name, "string": value}]), json!([]))[name].clone()
+    }
+
+    /// Faults for requests signed with `akid`: `{"target", "action", "count"}`.
+    pub fn faults(&self, akid: &str, rules: Value) {
+        http(
+            self.port,
+            "POST",
+            "/__secrun/faults",
+            &json!({"akid": akid, "rules": rules}),
+        );
+    }
+
+    pub fn calls(&self, akid: &str) -> Vec<Call> {
+        let v = http(
+            self.port,
+            "GET",
+            &format!("/__secrun/calls?akid={akid}"),
+            &json!({}),
+        );
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| Call {
+                target: c["target"].as_str().unwrap().to_owned(),
+                region: c["region"].as_str().unwrap().to_owned(),
+                start: c["start"].as_f64().unwrap(),
+                end: c["end"].as_f64().unwrap(),
+            })
+            .collect()
+    }
+
+    pub fn count(&self, akid: &str, target: &str) -> usize {
+        self.calls(akid)
+            .iter()
+            .filter(|c| c.target == target)
+            .count()
+    }
+}
+
+pub const BATCH: &str = "secretsmanager.BatchGetSecretValue";
+pub const GET: &str = "secretsmanager.GetSecretValue";
+pub const PARAMS: &str = "AmazonSSM.GetParameters";
+
+/// A scratch directory for one test.
+pub fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join("secrun-tests").join(unique("t"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The built `secrun`, in an environment holding only what the test sets,
+/// pointed at moto with an access key of its own.
+pub struct Secrun {
+    pub cmd: Command,
+    pub akid: String,
+    pub dir: PathBuf,
+    markers: Vec<String>,
+}
+
+pub struct Run {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    /// The application's environment, when the command was the env dumper.
+    pub env: BTreeMap<OsString, OsString>,
+    pub described: String,
+}
+
+impl Secrun {
+    /// No AWS configuration at all.
+    pub fn bare() -> Secrun {
+        let dir = scratch();
+        let mut cmd = Command::new(SECRUN);
+        cmd.env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", &dir)
+            .current_dir(&dir)
+            .stdin(Stdio::null());
+        Secrun {
+            cmd,
+            akid: String::new(),
+            dir,
+            markers: Vec::new(),
+        }
+    }
+
+    /// Credentials and endpoint for moto, a key of its own, no default region.
+    pub fn aws() -> Secrun {
+        let mut s = Secrun::bare();
+        s.akid = unique("AKIATEST").replace('-', "");
+        s.cmd
+            .env("AWS_ACCESS_KEY_ID", &s.akid)
+            .env("AWS_SECRET_ACCESS_KEY", "test-secret-key")
+            .env("AWS_ENDPOINT_URL", moto().url())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", s.dir.join("no-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", s.dir.join("no-credentials"));
+        s
+    }
+
+    pub fn env(&mut self, k: impl AsRef<OsStr>, v: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn arg(&mut self, a: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.arg(a);
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&mut self, a: I) -> &mut Self {
+        self.cmd.args(a);
+        self
+    }
+
+    /// A value that must never appear in secrun's own output.
+    pub fn marker(&mut self, v: impl Into<String>) -> &mut Self {
+        self.markers.push(v.into());
+        self
+    }
+
+    pub fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    /// Run with the given trailing words (a subcommand, or `--` + command).
+    pub fn run(&mut self) -> Run {
+        let described = format!("{:?}", self.cmd);
+        let out = self.cmd.output().unwrap();
+        let run = Run {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            env: BTreeMap::new(),
+            described,
+        };
+        run.assert_no_leak(&self.markers);
+        run
+    }
+
+    /// Run `secrun ... -- sh -c 'env -0 > FILE'` and read the application's
+    /// environment back from the file, so secrun's own output stays separate.
+    pub fn run_app(&mut self) -> Run {
+        let out = self.dir.join("app-env");
+        let _ = std::fs::remove_file(&out);
+        self.cmd
+            .args(["--", "sh", "-c", "env -0 > \"$0\""])
+            .arg(&out);
+        let mut run = self.run();
+        if let Ok(bytes) = std::fs::read(&out) {
+            for entry in bytes.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+                let at = entry.iter().position(|&b| b == b'=').unwrap();
+                run.env.insert(
+                    OsString::from_vec(entry[..at].to_vec()),
+                    OsString::from_vec(entry[at + 1..].to_vec()),
+                );
+            }
+        }
+        run
+    }
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.status.code().unwrap_or(-1)
+    }
+
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.env
+            .get(OsStr::new(name))
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    }
+
+    fn context(&self) -> String {
+        format!(
+            "\ncommand: {}\nstatus: {}\nstdout:\n{}\nstderr:\n{}",
+            self.described, self.status, self.stdout, self.stderr
+        )
+    }
+
+    pub fn assert_no_leak(&self, markers: &[String]) {
+        for m in markers {
+            assert!(
+                !self.stdout.contains(m.as_str()) && !self.stderr.contains(m.as_str()),
+                "secret value {m:?} leaked into secrun's output{}",
+                self.context()
+            );
+        }
+    }
+
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.code(), 0, "expected success{}", self.context());
+        self
+    }
+
+    pub fn fails(&self, code: i32) -> &Self {
+        assert_eq!(self.code(), code, "expected exit {code}{}", self.context());
+        assert!(
+            self.env.is_empty(),
+            "the application ran although start-up failed{}",
+            self.context()
+        );
+        self
+    }
+
+    pub fn says(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}{}",
+            self.context()
+        );
+        self
+    }
+
+    pub fn prints(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}{}",
+            self.context()
+        );
+        self
+    }
+
+    pub fn has(&self, name: &str, value: &str) -> &Self {
+        assert_eq!(
+            self.var(name).as_deref(),
+            Some(value),
+            "{name}{}",
+            self.context()
+        );
+        self
+    }
+
+    pub fn lacks(&self, name: &str) -> &Self {
+        assert_eq!(
+            self.var(name),
+            None,
+            "{name} should be unset{}",
+            self.context()
+        );
+        self
+    }
+}
+
+pub fn wait_a_little() {
+    std::thread::sleep(Duration::from_millis(50));
+}
