@@ -37,7 +37,7 @@ fn too_big(env: &[(OsString, OsString)]) -> Error {
         .iter()
         .map(|(k, v)| (k.to_string_lossy().into_owned(), k.len() + v.len() + 2))
         .collect();
-    sizes.sort_by(|a, b| b.1.cmp(&a.1));
+    sizes.sort_by_key(|s| std::cmp::Reverse(s.1));
     sizes.truncate(5);
     Error::TooBig { largest: sizes }
 }

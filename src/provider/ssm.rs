@@ -65,7 +65,7 @@ pub async fn fetch_batch(
                     Some(v) => Ok(SecretValue::from_str(v)),
                     None => Err(FetchError::BadResponse),
                 },
-                None if out.invalid_parameters().iter().any(|n| *n == asked) => Err(FetchError::NotFound(
+                None if out.invalid_parameters().contains(&asked) => Err(FetchError::NotFound(
                     "no such parameter (or version or label) in this account and region; check the name and the region".into(),
                 )),
                 None => Err(FetchError::BadResponse),
