@@ -408,3 +408,30 @@ fn argv_with_spaces_and_empty_strings_reaches_the_command() {
     s.run().ok();
     assert_eq!(std::fs::read_to_string(out).unwrap(), "[a b][][-x][--]");
 }
+
+/// The README's first command, so that it keeps working.
+#[test]
+fn readme_example_runs_on_the_local_secrets_file() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut s = Secrun::bare();
+    s.cmd.current_dir(root);
+    s.args([
+        "--secrets-file",
+        "examples/dev-secrets.json",
+        "--env-file",
+        "examples/local.env",
+        "--from",
+        "secretsmanager:simsportal/prod",
+        "--",
+        "python3",
+        "examples/show_env.py",
+    ]);
+    let run = s.run();
+    run.ok()
+        .prints("SECRET_KEY               set, 44 characters")
+        .prints("SQLALCHEMY_DATABASE_URI  set, 57 characters")
+        .prints("SIMS_PORTAL_SLACK_BOT    set, 20 characters")
+        .prints("SECRUN_* variables seen by the app: none");
+    assert!(!run.stdout.contains("missing"), "{}", run.stdout);
+    assert!(!run.stdout.contains("dev-only"), "the example prints no values");
+}
