@@ -433,5 +433,8 @@ fn readme_example_runs_on_the_local_secrets_file() {
         .prints("SIMS_PORTAL_SLACK_BOT    set, 20 characters")
         .prints("SECRUN_* variables seen by the app: none");
     assert!(!run.stdout.contains("missing"), "{}", run.stdout);
-    assert!(!run.stdout.contains("dev-only"), "the example prints no values");
+    assert!(
+        !run.stdout.contains("dev-only"),
+        "the example prints no values"
+    );
 }

@@ -509,3 +509,53 @@ fn non_utf8_values_pass_through_intact() {
         Some(&b"caf\xe9!\xff"[..])
     );
 }
+
+#[test]
+fn service_specific_endpoints_are_honoured() {
+    let v = secret_value();
+    let name = unique("endpoint");
+    moto().secret(REGION, &name, &v);
+    let p = format!("/{}", unique("endpoint"));
+    let pv = secret_value();
+    moto().seed(REGION, json!([]), json!([{"name": p, "value": pv}]));
+    let mut s = Secrun::aws();
+    s.cmd.env_remove("AWS_ENDPOINT_URL");
+    s.env("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto().url())
+        .env("AWS_ENDPOINT_URL_SSM", moto().url())
+        .env("AWS_REGION", REGION)
+        .env("S", format!("secretsmanager:{name}"))
+        .env("P", format!("ssm:{p}"))
+        .marker(&v)
+        .marker(&pv);
+    s.run_app().ok().has("S", &v).has("P", &pv);
+}
+
+#[test]
+fn server_errors_and_throttled_parameters_are_retried() {
+    let v = secret_value();
+    let name = unique("flaky");
+    moto().secret(REGION, &name, &v);
+    let p = format!("/{}", unique("flaky"));
+    let pv = secret_value();
+    moto().seed(REGION, json!([]), json!([{"name": p, "value": pv}]));
+    let mut s = Secrun::aws();
+    moto().faults(
+        &s.akid,
+        json!([
+            {"target": BATCH, "action": "error500", "count": 1},
+            {"target": GET, "action": "error500", "count": 1},
+            {"target": PARAMS, "action": "throttle", "count": 2},
+        ]),
+    );
+    s.env("AWS_REGION", REGION)
+        .env("S", format!("secretsmanager:{name}"))
+        .env("P", format!("ssm:{p}"))
+        .marker(&v)
+        .marker(&pv);
+    s.run_app().ok().has("S", &v).has("P", &pv);
+    // The failed batch went to GetSecretValue, whose 500 was retried; the
+    // throttled GetParameters was retried twice.
+    assert_eq!(moto().count(&s.akid, BATCH), 1);
+    assert_eq!(moto().count(&s.akid, GET), 2);
+    assert_eq!(moto().count(&s.akid, PARAMS), 3);
+}
