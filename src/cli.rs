@@ -159,7 +159,7 @@ pub enum Parsed {
     Clap(clap::Error),
 }
 
-const KNOWN: [&str; 14] = [
+const KNOWN: [&str; 15] = [
     "SECRUN_ENV_FILE",
     "SECRUN_FROM",
     "SECRUN_SECRETS_FILE",
@@ -174,6 +174,8 @@ const KNOWN: [&str; 14] = [
     "SECRUN_INTERPOLATE",
     "SECRUN_LOG_FORMAT",
     "SECRUN_LOG_LEVEL",
+    // Set by secrun's supervisor on the copy of secrun it starts.
+    "SECRUN_SUPERVISED",
 ];
 
 /// `SECRUN_*` variables configure secrun and never reach the application.

@@ -70,6 +70,19 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
             return Ok(if e.use_stderr() { 125 } else { 0 });
         }
     };
+    if let Action::Run(_) = &config.action {
+        if supervises(config.init, &env) {
+            // PID 1 resolves nothing: a fresh copy of secrun does, then execs
+            // the command, so no secret value enters the supervisor.
+            let how = process::supervise::Supervision {
+                signal_target: config.signal_target,
+                signal_map: config.signal_map.clone(),
+                grace: config.grace,
+            };
+            let code = process::supervise::run(&how, args, &env);
+            return Ok(u8::try_from(code).unwrap_or(125));
+        }
+    }
     let started = Instant::now();
     let env_files = read_env_files(&config.env_files).map_err(|e| vec![e])?;
     let mut plan = plan::plan(&env, &env_files, &config);
@@ -119,6 +132,19 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
         return Ok(0);
     };
     Err(vec![process::exec(command, &outcome.env)])
+}
+
+/// Init mode: as PID 1 with `--init auto`, or with `--init always`; never in
+/// the copy that a supervisor started.
+fn supervises(init: cli::InitMode, env: &[(OsString, OsString)]) -> bool {
+    if env.iter().any(|(k, _)| k == process::supervise::MARKER) {
+        return false;
+    }
+    match init {
+        cli::InitMode::Always => true,
+        cli::InitMode::Auto => process::is_pid1(),
+        cli::InitMode::Never => false,
+    }
 }
 
 fn print_stdout(text: &str) {

@@ -158,7 +158,7 @@ impl Moto {
                 target: c["target"].as_str().unwrap().to_owned(),
                 region: c["region"].as_str().unwrap().to_owned(),
                 start: c["start"].as_f64().unwrap(),
-                end: c["end"].as_f64().unwrap(),
+                end: c["end"].as_f64().unwrap_or(f64::INFINITY),
             })
             .collect()
     }

@@ -75,10 +75,20 @@ class Layer:
         akid, region = (match.group(1), match.group(2)) if match else ("", "")
         started = time.time()
         rule = take_fault(akid, target)
-        status_holder = {}
+        # Recorded when it starts, so a test can see a request that hangs.
+        call = {
+            "target": target,
+            "region": region,
+            "start": started,
+            "end": None,
+            "status": "",
+            "fault": rule["action"] if rule else None,
+        }
+        with LOCK:
+            CALLS.setdefault(akid, []).append(call)
 
         def capture(status, headers, exc_info=None):
-            status_holder["status"] = status
+            call["status"] = status
             return start_response(status, headers, exc_info)
 
         try:
@@ -87,17 +97,7 @@ class Layer:
             else:
                 result = list(self.app(environ, capture))
         finally:
-            with LOCK:
-                CALLS.setdefault(akid, []).append(
-                    {
-                        "target": target,
-                        "region": region,
-                        "start": started,
-                        "end": time.time(),
-                        "status": status_holder.get("status", ""),
-                        "fault": rule["action"] if rule else None,
-                    }
-                )
+            call["end"] = time.time()
         return result
 
     def fault(self, rule, environ, start_response):

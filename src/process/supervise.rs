@@ -1,0 +1,170 @@
+//! Init mode: what PID 1 does (tini's and catatonit's job), and the
+//! subreaper variant for `--init always`.
+//!
+//! The supervisor blocks signals before anything else, starts a fresh copy
+//! of secrun (marked with `SECRUN_SUPERVISED`) in a session or process group
+//! of its own, and then only waits: it forwards every signal except SIGCHLD
+//! to the command's process group (or the child alone), reaps every zombie,
+//! and exits with the main child's status. It never resolves a reference, so
+//! no secret value ever enters its memory. Once the command runs, it never
+//! bails out: failures to forward are ignored, as catatonit does.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::signals::{self, SigSet};
+use super::wait::{exit_code_of, reap_one, Reaped};
+use crate::cli::SignalTarget;
+use crate::log;
+
+pub const MARKER: &str = "SECRUN_SUPERVISED";
+
+pub struct Supervision {
+    pub signal_target: SignalTarget,
+    pub signal_map: Vec<(i32, i32)>,
+    pub grace: Duration,
+}
+
+/// The signal forwarded for `sig`, after `--signal-map`.
+pub fn mapped(map: &[(i32, i32)], sig: i32) -> i32 {
+    map.iter()
+        .find(|(from, _)| *from == sig)
+        .map_or(sig, |(_, to)| *to)
+}
+
+fn stdin_is_tty() -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    unsafe { libc::isatty(libc::STDIN_FILENO) == 1 }
+}
+
+/// Start the resolving copy of secrun and supervise it. Returns the exit
+/// code for the supervisor.
+pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -> i32 {
+    let set = SigSet::supervised();
+    if let Err(e) = set.block() {
+        log::error(&format!("cannot block signals: {e}"));
+        return 125;
+    }
+    let pid1 = super::is_pid1();
+    if !pid1 {
+        // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer flag and
+        // touches no memory of ours.
+        let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        if rc != 0 {
+            log::warn(&format!(
+                "cannot become a child subreaper ({}); orphaned processes will not be reaped by secrun",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    let program = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(&args[0]));
+    let tty = stdin_is_tty();
+    let mut cmd = Command::new(&program);
+    cmd.arg0(&args[0])
+        .args(&args[1..])
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env(MARKER, "1");
+    // SAFETY: between fork and exec the closure calls only setpgid, getpgrp,
+    // tcsetpgrp, setsid, sigemptyset, sigprocmask and signal, all
+    // async-signal-safe. With a terminal, the child takes its own process
+    // group and makes it the terminal's foreground group (as tini does) while
+    // SIGTTOU is still blocked, so the call cannot stop it; without one, it
+    // starts a session of its own.
+    unsafe {
+        cmd.pre_exec(move || {
+            if tty {
+                libc::setpgid(0, 0);
+                libc::tcsetpgrp(libc::STDIN_FILENO, libc::getpgrp());
+            } else {
+                libc::setsid();
+            }
+            signals::reset_for_exec()
+        });
+    }
+    let child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            log::error(&format!("cannot start {}: {e}", program.display()));
+            return 125;
+        }
+    };
+    let pid = child.id() as i32;
+    // The child leads its own group, so the group id is its pid.
+    let target = match how.signal_target {
+        SignalTarget::Group => -pid,
+        SignalTarget::Child => pid,
+    };
+    // After the main child exits, what --grace stops: everything in the
+    // namespace for PID 1, the command's group for a subreaper.
+    let rest = if pid1 { -1 } else { -pid };
+    log::debug(&format!(
+        "supervising pid {pid} as {}",
+        if pid1 { "PID 1" } else { "a subreaper" }
+    ));
+
+    let mut main_status = None;
+    let mut grace_deadline: Option<Instant> = None;
+    loop {
+        let mut children_left = true;
+        loop {
+            match reap_one() {
+                Reaped::Child(p, status) if p == pid => main_status = Some(status),
+                Reaped::Child(..) => {}
+                Reaped::Running => break,
+                Reaped::None => {
+                    children_left = false;
+                    break;
+                }
+            }
+        }
+        if let Some(status) = main_status {
+            let code = exit_code_of(status);
+            if how.grace.is_zero() || !children_left {
+                return code;
+            }
+            match grace_deadline {
+                None => {
+                    signals::send(rest, libc::SIGTERM);
+                    grace_deadline = Some(Instant::now() + how.grace);
+                }
+                Some(deadline) if Instant::now() >= deadline => {
+                    signals::send(rest, libc::SIGKILL);
+                    return code;
+                }
+                Some(_) => {}
+            }
+        }
+        let timeout = match grace_deadline {
+            Some(d) => d
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1)),
+            None => Duration::from_secs(3600),
+        };
+        match set.wait(timeout) {
+            None | Some(libc::SIGCHLD) => {}
+            Some(sig) if main_status.is_none() => {
+                let to = mapped(&how.signal_map, sig);
+                if !signals::send(target, to) {
+                    log::debug(&format!("could not forward signal {to} to {target}"));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_map_rewrites_only_what_it_names() {
+        let map = [(libc::SIGTERM, libc::SIGQUIT)];
+        assert_eq!(mapped(&map, libc::SIGTERM), libc::SIGQUIT);
+        assert_eq!(mapped(&map, libc::SIGHUP), libc::SIGHUP);
+    }
+}

@@ -1,0 +1,708 @@
+//! Init mode with real processes: secrun as PID 1 of a fresh PID namespace
+//! (`unshare --pid --fork --mount-proc`), signalled from outside as
+//! `docker stop` does, and as a child subreaper (`--init always`). The
+//! process cases also run against tini and dumb-init, to show secrun passes
+//! every case they pass.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Runner {
+    /// secrun as PID 1 of a new PID namespace.
+    Secrun,
+    /// secrun `--init always`, not PID 1: a child subreaper.
+    SecrunSubreaper,
+    /// tini as PID 1, `-g` to signal the whole group.
+    Tini,
+    /// dumb-init as PID 1 (group signalling is its default).
+    DumbInit,
+}
+
+const PARITY: [Runner; 3] = [Runner::Secrun, Runner::Tini, Runner::DumbInit];
+
+/// A supervised command and the process that started it (unshare, or
+/// secrun itself as a subreaper).
+struct Launched {
+    child: Child,
+    runner: Runner,
+}
+
+fn children_of(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Ok(c) = std::fs::read_to_string(t.path().join("children")) {
+                out.extend(c.split_whitespace().filter_map(|p| p.parse::<i32>().ok()));
+            }
+        }
+    }
+    out
+}
+
+fn poll<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+impl Launched {
+    fn start(runner: Runner, opts: &[&str], command: &[&str], env: &[(&str, &str)]) -> Launched {
+        let dir = scratch();
+        let mut cmd = match runner {
+            Runner::SecrunSubreaper => {
+                let mut c = Command::new(SECRUN);
+                c.arg("--init").arg("always");
+                c
+            }
+            _ => {
+                let mut c = Command::new("unshare");
+                c.args(["--pid", "--fork", "--mount-proc", "--kill-child"]);
+                match runner {
+                    Runner::Tini => c.args(["tini", "-g"]),
+                    Runner::DumbInit => c.arg("dumb-init"),
+                    _ => c.arg(SECRUN),
+                };
+                c
+            }
+        };
+        cmd.args(opts).arg("--").args(command);
+        cmd.env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", &dir)
+            .envs(env.iter().copied())
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Launched {
+            child: cmd.spawn().unwrap(),
+            runner,
+        }
+    }
+
+    /// The supervisor's pid on this host: the namespace's PID 1, or secrun.
+    fn pid(&self) -> i32 {
+        let outer = self.child.id() as i32;
+        if self.runner == Runner::SecrunSubreaper {
+            return outer;
+        }
+        poll("the namespace's PID 1", Duration::from_secs(10), || {
+            children_of(outer).first().copied()
+        })
+    }
+
+    fn signal(&self, sig: i32) {
+        let pid = self.pid();
+        // SAFETY-free in tests: kill(2) through the command line tool keeps
+        // the test crate free of unsafe.
+        let ok = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "kill -{sig} {pid}");
+    }
+
+    fn wait(self, timeout: Duration) -> (ExitStatus, String, String) {
+        self.try_wait(timeout)
+            .unwrap_or_else(|| panic!("the supervisor did not exit within {timeout:?}"))
+    }
+
+    /// `None` (and the supervisor killed) if it does not exit in time.
+    fn try_wait(mut self, timeout: Duration) -> Option<(ExitStatus, String, String)> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut out = String::new();
+                let mut err = String::new();
+                use std::io::Read;
+                self.child
+                    .stdout
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut out)
+                    .unwrap();
+                self.child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                return Some((status, out, err));
+            }
+            if start.elapsed() > timeout {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// Lines "<pid> <signum>" and "ready <pid>" of the print_signals fixture.
+fn read_log(path: &Path) -> (Vec<i32>, Vec<(i32, i32)>) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut ready = Vec::new();
+    let mut got = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.split_whitespace();
+        match (parts.next(), parts.next()) {
+            (Some("ready"), Some(p)) => ready.push(p.parse().unwrap()),
+            (Some(p), Some(s)) => got.push((p.parse().unwrap(), s.parse().unwrap())),
+            _ => {}
+        }
+    }
+    (ready, got)
+}
+
+/// Every catchable signal a supervisor should forward, except TERM (sent
+/// last: it ends the fixture) and CHLD; TTIN/TTOU/TSTP included.
+fn forwarded_signals() -> Vec<i32> {
+    let mut v: Vec<i32> = (1..=31)
+        .filter(|s| ![9, 19, 17, 15, 11, 7, 8, 4].contains(s))
+        .collect();
+    v.extend([34, 40, 64]);
+    v
+}
+
+/// Run the print_signals fixture under `runner`, send `signals` to the
+/// supervisor one at a time, and return who received what.
+fn deliver(
+    runner: Runner,
+    opts: &[&str],
+    signals: &[i32],
+    with_child: bool,
+) -> Result<BTreeMap<i32, Vec<i32>>, String> {
+    let fixture = fixture("print_signals.py");
+    let dir_holder = scratch();
+    let log = dir_holder.join("signals.log");
+    let mut cmd = vec!["python3", fixture.to_str().unwrap(), log.to_str().unwrap()];
+    if with_child {
+        cmd.push("--child");
+    }
+    let l = Launched::start(runner, opts, &cmd, &[]);
+    let expected_ready = if with_child { 2 } else { 1 };
+    poll("the fixture to be ready", Duration::from_secs(15), || {
+        (read_log(&log).0.len() == expected_ready).then_some(())
+    });
+    let mut received: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
+    let mut missing = Vec::new();
+    for &sig in signals {
+        let before = read_log(&log).1.len();
+        l.signal(sig);
+        let start = Instant::now();
+        while read_log(&log).1.len() < before + expected_ready
+            && start.elapsed() < Duration::from_millis(1500)
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if read_log(&log).1.len() == before {
+            missing.push(sig);
+        }
+    }
+    // CONT first: a supervisor that turned TTIN/TTOU into SIGSTOP
+    // (dumb-init does) left the fixture stopped.
+    l.signal(18);
+    l.signal(15);
+    let Some((status, _, err)) = l.try_wait(Duration::from_secs(15)) else {
+        return Err(format!("{runner:?}: the fixture never ended after TERM"));
+    };
+    for (pid, sig) in read_log(&log).1 {
+        received.entry(sig).or_default().push(pid);
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "{runner:?}: signals {missing:?} never arrived (status {status}, stderr {err})"
+        ));
+    }
+    Ok(received)
+}
+
+#[test]
+fn exit_codes_pass_through_for_every_value() {
+    for runner in [Runner::Secrun, Runner::SecrunSubreaper] {
+        for code in 0..=255 {
+            let script = format!("exit {code}");
+            let l = Launched::start(runner, &[], &["sh", "-c", &script], &[]);
+            let (status, _, err) = l.wait(Duration::from_secs(10));
+            assert_eq!(status.code(), Some(code), "{runner:?} exit {code}: {err}");
+        }
+    }
+}
+
+#[test]
+fn a_child_killed_by_signal_n_gives_128_plus_n() {
+    for runner in PARITY.into_iter().chain([Runner::SecrunSubreaper]) {
+        for (name, n) in [
+            ("HUP", 1),
+            ("INT", 2),
+            ("KILL", 9),
+            ("SEGV", 11),
+            ("TERM", 15),
+        ] {
+            let script = format!("kill -{name} $$");
+            let l = Launched::start(runner, &[], &["sh", "-c", &script], &[]);
+            let (status, _, err) = l.wait(Duration::from_secs(10));
+            assert_eq!(status.code(), Some(128 + n), "{runner:?} {name}: {err}");
+        }
+    }
+}
+
+#[test]
+fn not_found_not_executable_and_own_failure() {
+    let dir = scratch();
+    let script = dir.join("not-executable");
+    std::fs::write(&script, "#!/bin/sh\n").unwrap();
+    for runner in [Runner::Secrun, Runner::SecrunSubreaper] {
+        let (status, _, err) = Launched::start(runner, &[], &["no-such-command-xyz"], &[])
+            .wait(Duration::from_secs(10));
+        assert_eq!(status.code(), Some(127), "{err}");
+        assert!(
+            err.contains("no-such-command-xyz: command not found"),
+            "{err}"
+        );
+        let (status, _, _) = Launched::start(runner, &[], &[script.to_str().unwrap()], &[])
+            .wait(Duration::from_secs(10));
+        assert_eq!(status.code(), Some(126));
+        let (status, _, err) = Launched::start(runner, &[], &["true"], &[("BAD", "ssm:")])
+            .wait(Duration::from_secs(10));
+        assert_eq!(status.code(), Some(125));
+        assert!(err.contains("BAD (ssm:)"), "{err}");
+    }
+}
+
+#[test]
+fn every_catchable_signal_reaches_the_process_group() {
+    let signals = forwarded_signals();
+    let mut table = Vec::new();
+    for runner in PARITY.into_iter().chain([Runner::SecrunSubreaper]) {
+        let result = deliver(runner, &[], &signals, true);
+        if let Ok(received) = &result {
+            // Both processes of the group got each signal.
+            for sig in &signals {
+                let pids = received.get(sig).cloned().unwrap_or_default();
+                assert!(
+                    pids.len() >= 2 || !matches!(runner, Runner::Secrun | Runner::SecrunSubreaper),
+                    "{runner:?}: signal {sig} reached {pids:?}, not the whole group"
+                );
+            }
+        }
+        table.push((runner, result));
+    }
+    for (runner, result) in &table {
+        eprintln!(
+            "{runner:?}: {}",
+            match result {
+                Ok(_) => "all forwarded".to_owned(),
+                Err(e) => e.clone(),
+            }
+        );
+    }
+    // secrun passes; tini drops TTIN/TTOU and dumb-init turns them into
+    // SIGSTOP, so they may fail here: secrun must pass wherever they pass.
+    for (runner, result) in &table {
+        if matches!(runner, Runner::Secrun | Runner::SecrunSubreaper) {
+            assert!(result.is_ok(), "{result:?}");
+        }
+    }
+}
+
+#[test]
+fn signal_target_child_reaches_only_the_child() {
+    let signals = [1, 10, 12];
+    let received = deliver(
+        Runner::Secrun,
+        &["--signal-target", "child"],
+        &signals,
+        true,
+    )
+    .unwrap();
+    for sig in signals {
+        assert_eq!(
+            received[&sig].len(),
+            1,
+            "signal {sig} went to {:?}",
+            received[&sig]
+        );
+    }
+}
+
+#[test]
+fn signal_map_rewrites_term_to_quit() {
+    let fixture = fixture("print_signals.py");
+    let dir = scratch();
+    let log = dir.join("signals.log");
+    let l = Launched::start(
+        Runner::Secrun,
+        &["--signal-map", "HUP:QUIT"],
+        &["python3", fixture.to_str().unwrap(), log.to_str().unwrap()],
+        &[],
+    );
+    poll("ready", Duration::from_secs(15), || {
+        (!read_log(&log).0.is_empty()).then_some(())
+    });
+    l.signal(1);
+    poll("QUIT", Duration::from_secs(5), || {
+        read_log(&log).1.iter().any(|(_, s)| *s == 3).then_some(())
+    });
+    assert!(
+        !read_log(&log).1.iter().any(|(_, s)| *s == 1),
+        "HUP should have become QUIT"
+    );
+    l.signal(15);
+    let (status, _, _) = l.wait(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn a_burst_of_fifty_signals_neither_kills_secrun_nor_gets_lost() {
+    let fixture = fixture("print_signals.py");
+    let dir = scratch();
+    let log = dir.join("signals.log");
+    let l = Launched::start(
+        Runner::Secrun,
+        &[],
+        &["python3", fixture.to_str().unwrap(), log.to_str().unwrap()],
+        &[],
+    );
+    poll("ready", Duration::from_secs(15), || {
+        (!read_log(&log).0.is_empty()).then_some(())
+    });
+    let pid = l.pid();
+    let burst = Command::new("sh")
+        .arg("-c")
+        .arg(format!("for i in $(seq 50); do kill -USR1 {pid}; done"))
+        .status()
+        .unwrap();
+    assert!(burst.success());
+    poll("at least one USR1", Duration::from_secs(5), || {
+        read_log(&log).1.iter().any(|(_, s)| *s == 10).then_some(())
+    });
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "secrun died under the burst"
+    );
+    l.signal(15);
+    let (status, _, _) = l.wait(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+}
+
+/// Zombies whose parent is `pid`.
+fn zombies_of(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        let Some(after) = stat.rsplit_once(')').map(|(_, a)| a.to_owned()) else {
+            continue;
+        };
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        if fields.first() == Some(&"Z")
+            && fields.get(1).and_then(|pp| pp.parse::<i32>().ok()) == Some(pid)
+        {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn orphaned_grandchildren_are_reaped() {
+    for runner in PARITY.into_iter().chain([Runner::SecrunSubreaper]) {
+        // Five grandchildren are orphaned at once and exit a moment later,
+        // while the main command keeps running.
+        let script = "for i in 1 2 3 4 5; do (sleep 0.2 &) ; done; sleep 1.5";
+        let l = Launched::start(runner, &[], &["sh", "-c", script], &[]);
+        let pid = l.pid();
+        std::thread::sleep(Duration::from_millis(900));
+        let zombies = zombies_of(pid);
+        let (status, _, _) = l.wait(Duration::from_secs(10));
+        assert_eq!(status.code(), Some(0));
+        assert!(
+            zombies.is_empty(),
+            "{runner:?} (pid {pid}) left zombies {zombies:?}"
+        );
+    }
+}
+
+#[test]
+fn exits_when_the_main_child_exits_and_grace_stops_the_rest() {
+    // Without --grace: straight away, though a background process lives on.
+    let started = Instant::now();
+    let (status, _, _) =
+        Launched::start(Runner::Secrun, &[], &["sh", "-c", "sleep 30 & exit 3"], &[])
+            .wait(Duration::from_secs(20));
+    assert_eq!(status.code(), Some(3));
+    assert!(started.elapsed() < Duration::from_secs(15));
+    // With --grace: the rest get TERM first; one that ignores it gets KILL.
+    for runner in [Runner::Secrun, Runner::SecrunSubreaper] {
+        let dir = scratch();
+        let marker = dir.join("termed");
+        let script = format!(
+            "(trap 'touch {m}; exit 0' TERM; sleep 30 & wait) & (trap '' TERM; sleep 30) & sleep 0.3; exit 4",
+            m = marker.display()
+        );
+        let started = Instant::now();
+        let (status, _, _) =
+            Launched::start(runner, &["--grace", "1s"], &["sh", "-c", &script], &[])
+                .wait(Duration::from_secs(20));
+        assert_eq!(status.code(), Some(4), "{runner:?}");
+        assert!(
+            marker.exists(),
+            "{runner:?}: the background process never got TERM"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{runner:?}: the TERM-ignoring process was not killed"
+        );
+    }
+}
+
+#[test]
+fn under_a_terminal_the_command_is_foreground_and_ctrl_c_reaches_it() {
+    let app = fixture("tty_app.py");
+    let out = Command::new("python3")
+        .arg(fixture("pty_run.py"))
+        .args([
+            "unshare",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            SECRUN,
+            "--",
+            "python3",
+        ])
+        .arg(&app)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ready foreground=True"), "{text}");
+    assert!(text.contains("got INT"), "{text}");
+    assert!(text.contains("EXIT 0"), "{text}");
+}
+
+#[test]
+fn a_signal_during_resolution_ends_start_up_and_starts_nothing() {
+    let mut s = Secrun::aws();
+    moto().faults(
+        &s.akid,
+        json!([{"target": "*", "action": "hang", "seconds": 20, "count": -1}]),
+    );
+    let started_file = s.dir.join("app-started");
+    let aws: Vec<(String, String)> = [
+        ("AWS_ACCESS_KEY_ID", s.akid.clone()),
+        ("AWS_SECRET_ACCESS_KEY", "x".into()),
+        ("AWS_ENDPOINT_URL", moto().url()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_REGION", "us-east-2".into()),
+        ("X", "secretsmanager:hangs".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let env: Vec<(&str, &str)> = aws.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let touch = format!("touch {}", started_file.display());
+    let l = Launched::start(
+        Runner::Secrun,
+        &["--timeout", "30s"],
+        &["sh", "-c", &touch],
+        &env,
+    );
+    poll("the fetch to start", Duration::from_secs(10), || {
+        (!moto().calls(&s.akid).is_empty()).then_some(())
+    });
+    l.signal(15);
+    let (status, _, err) = l.wait(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(143), "{err}");
+    assert!(!started_file.exists(), "the app started half-configured");
+    s.marker("unused");
+}
+
+#[test]
+fn init_never_as_pid_1_execs_the_command() {
+    let dir = scratch();
+    let out = dir.join("pid");
+    let script = format!("echo $$ > {}", out.display());
+    let (status, _, _) = Launched::start(
+        Runner::Secrun,
+        &["--init", "never"],
+        &["sh", "-c", &script],
+        &[],
+    )
+    .wait(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(out).unwrap().trim(), "1");
+}
+
+#[test]
+fn subreaper_adopts_orphans() {
+    let dir = scratch();
+    let out = dir.join("ppid");
+    // The grandchild reports its parent after its own parent has exited.
+    let script = format!(
+        "( (sleep 0.3; exec grep PPid /proc/self/status > {}) & ); sleep 1",
+        out.display()
+    );
+    let l = Launched::start(Runner::SecrunSubreaper, &[], &["sh", "-c", &script], &[]);
+    let pid = l.pid();
+    let (status, _, _) = l.wait(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    let text = std::fs::read_to_string(out).unwrap();
+    assert_eq!(
+        text.split_whitespace().nth(1),
+        Some(pid.to_string().as_str()),
+        "{text}"
+    );
+}
+
+#[test]
+fn stdio_argv_and_environment_reach_the_command_intact() {
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    for runner in [Runner::Secrun, Runner::SecrunSubreaper] {
+        let dir = scratch();
+        let env_out = dir.join("env");
+        let mut cmd = match runner {
+            Runner::Secrun => {
+                let mut c = Command::new("unshare");
+                c.args(["--pid", "--fork", "--mount-proc", SECRUN]);
+                c
+            }
+            _ => {
+                let mut c = Command::new(SECRUN);
+                c.args(["--init", "always"]);
+                c
+            }
+        };
+        cmd.args([
+            "--",
+            "sh",
+            "-c",
+            "cat; printf '[%s]' \"$@\"; printf 'err' >&2; env -0 > \"$0\"",
+        ])
+        .arg(&env_out)
+        .args(["a b", "", "-x"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("RAW", std::ffi::OsStr::from_bytes(b"\xff\xfe bytes"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"from stdin;")
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "from stdin;[a b][][-x]",
+            "{runner:?}"
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "err", "{runner:?}");
+        let env = std::fs::read(env_out).unwrap();
+        assert!(
+            env.split(|&b| b == 0).any(|e| e == b"RAW=\xff\xfe bytes"),
+            "{runner:?}"
+        );
+        assert!(
+            !env.split(|&b| b == 0).any(|e| e.starts_with(b"SECRUN_")),
+            "{runner:?}"
+        );
+    }
+}
+
+/// Whether `needle` occurs anywhere in the readable memory of `pid`.
+fn memory_contains(pid: i32, needle: &[u8]) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let mut mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
+    for line in maps.lines() {
+        let mut f = line.split_whitespace();
+        let (range, perms) = (f.next().unwrap(), f.next().unwrap());
+        if !perms.starts_with('r') || line.ends_with("[vvar]") || line.ends_with("[vsyscall]") {
+            continue;
+        }
+        let (a, b) = range.split_once('-').unwrap();
+        let (a, b) = (
+            u64::from_str_radix(a, 16).unwrap(),
+            u64::from_str_radix(b, 16).unwrap(),
+        );
+        let mut buf = vec![0u8; (b - a) as usize];
+        if mem.seek(SeekFrom::Start(a)).is_err() || mem.read_exact(&mut buf).is_err() {
+            continue;
+        }
+        if buf.windows(needle.len()).any(|w| w == needle) {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn no_secret_value_stays_in_the_supervisor() {
+    let dir = scratch();
+    let marker = secret_value();
+    let secrets = dir.join("s.json");
+    std::fs::write(&secrets, json!({"app": {"TOKEN": marker}}).to_string()).unwrap();
+    let l = Launched::start(
+        Runner::Secrun,
+        &["--secrets-file", secrets.to_str().unwrap()],
+        &["sleep", "30"],
+        &[("TOKEN", "secretsmanager:app:TOKEN")],
+    );
+    let app = poll("the app", Duration::from_secs(10), || {
+        children_of(l.pid()).into_iter().find(|c| {
+            std::fs::read_to_string(format!("/proc/{c}/comm")).is_ok_and(|n| n.trim() == "sleep")
+        })
+    });
+    // Positive control: the scanner finds the value in the application.
+    assert!(std::fs::read(format!("/proc/{app}/environ"))
+        .unwrap()
+        .windows(marker.len())
+        .any(|w| w == marker.as_bytes()));
+    assert!(
+        memory_contains(app, marker.as_bytes()),
+        "the scanner failed its positive control"
+    );
+    // The supervisor holds it nowhere: not in its environment, not in memory.
+    let environ = std::fs::read(format!("/proc/{}/environ", l.pid())).unwrap();
+    assert!(!environ
+        .windows(marker.len())
+        .any(|w| w == marker.as_bytes()));
+    assert!(
+        !memory_contains(l.pid(), marker.as_bytes()),
+        "the secret is in PID 1's memory"
+    );
+    l.signal(15);
+    let (status, _, err) = l.wait(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(143), "{err}");
+    assert!(!err.contains(&marker));
+}
