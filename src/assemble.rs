@@ -11,7 +11,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use crate::error::Error;
-use crate::plan::{refused_bundle_key, Def, Plan, Raw, Source};
+use crate::plan::{push_def, refused_bundle_key, Def, Plan, Raw, Source};
 use crate::reference::Reference;
 use crate::resolve::Resolved;
 use crate::secret::SecretValue;
@@ -24,9 +24,12 @@ pub struct Line {
     pub source: String,
     /// The value's length in bytes (`None`: left unset, optional), or why it failed.
     pub result: Result<Option<usize>, String>,
+    /// Whether the value came from a secret, a bundle or a file.
+    pub from_secret: bool,
 }
 
-#[derive(Debug, Default)]
+/// No `Debug`: `env` holds the resolved values.
+#[derive(Default)]
 pub struct Outcome {
     pub env: Vec<(OsString, OsString)>,
     pub lines: Vec<Line>,
@@ -47,7 +50,8 @@ enum Fail {
         missing: bool,
     },
     Missing(Missing),
-    Nul,
+    /// A NUL byte; the file it came from, if any.
+    Nul(Option<String>),
     File(String),
 }
 
@@ -87,6 +91,19 @@ pub fn describe_source(def: &Def) -> String {
     }
 }
 
+/// Whether a definition's value comes from a secret, a bundle or a file.
+pub fn is_secret(def: &Def) -> bool {
+    match &def.raw {
+        Raw::Ref(..) | Raw::Secret(_) | Raw::File(_) => true,
+        Raw::Template(pieces) => {
+            let mut refs = Vec::new();
+            template::references(pieces, &mut refs);
+            !refs.is_empty()
+        }
+        Raw::Keep(_) => false,
+    }
+}
+
 /// True when the application's value differs from the process environment's.
 pub fn is_changed(def: &Def) -> bool {
     !matches!((&def.source, &def.raw), (Source::Process, Raw::Keep(_)))
@@ -116,14 +133,15 @@ fn pick_key(value: &SecretValue, key: &str) -> Result<SecretValue, (String, bool
         ));
     };
     match map.get(key) {
-        None => {
-            let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
-            keys.truncate(30);
-            Err((
-                format!("the secret has no key {key:?} (its keys: {}); fix the key or add it to the secret", keys.join(", ")),
-                true,
-            ))
-        }
+        // Only how many keys it has: in a `{"user": "password"}` secret the
+        // key names are credentials too.
+        None => Err((
+            format!(
+                "the secret has no key {key:?} (it has {} keys); fix the key or add it to the secret",
+                map.len()
+            ),
+            true,
+        )),
         Some(v) => json_text(v)
             .map(|t| SecretValue::new(t.into_bytes()))
             .ok_or_else(|| {
@@ -213,7 +231,12 @@ impl Eval<'_> {
             Fail::Missing(Missing::Required { name, message }) => {
                 Error::variable(var, None, format!("${{{name}}} is required: {message}"))
             }
-            Fail::Nul => Error::variable(var, None, "the value contains a NUL byte, which an environment variable cannot hold"),
+            Fail::Nul(None) => Error::variable(var, None, "the value contains a NUL byte, which an environment variable cannot hold"),
+            Fail::Nul(Some(file)) => Error::variable(
+                var,
+                None,
+                format!("{file} contains a NUL byte, which an environment variable cannot hold"),
+            ),
             Fail::File(message) => Error::variable(var, None, message),
         };
         self.errors.push(error);
@@ -242,7 +265,12 @@ impl Eval<'_> {
             }
         };
         if value.contains_nul() {
-            return Err(Fail::Nul);
+            return Err(Fail::Nul(match &def.source {
+                Source::File { var, path } => {
+                    Some(format!("the file {} (from {var})", path.display()))
+                }
+                _ => None,
+            }));
         }
         Ok(Some(value))
     }
@@ -352,16 +380,11 @@ fn add_bundles(
                 continue;
             };
             let def = Def {
-                rank: plan.bundle_rank + j,
+                rank: (plan.bundle_rank + j, 0),
                 source: Source::Bundle(bundle.clone()),
                 raw: Raw::Secret(SecretValue::new(text.into_bytes())),
             };
-            let defs = vars.entry(OsString::from(&key)).or_default();
-            let at = defs
-                .iter()
-                .position(|d| d.rank > def.rank)
-                .unwrap_or(defs.len());
-            defs.insert(at, def);
+            push_def(vars, OsString::from(&key), def);
         }
     }
 }
@@ -393,11 +416,12 @@ pub fn assemble(plan: &Plan, resolved: &Resolved) -> Outcome {
                 name,
                 describe_source(&defs[top]),
                 result.map(|v| v.map(|v| v.len())),
+                is_secret(&defs[top]),
             ));
         }
     }
     let mut lines = Vec::new();
-    for (name, source, result) in results {
+    for (name, source, result, from_secret) in results {
         let name = name.to_string_lossy().into_owned();
         let result = match result {
             Ok(len) => Ok(len),
@@ -423,6 +447,7 @@ pub fn assemble(plan: &Plan, resolved: &Resolved) -> Outcome {
             name,
             source,
             result,
+            from_secret,
         });
     }
     Outcome {

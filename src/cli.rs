@@ -21,6 +21,7 @@ use crate::log::{LogFormat, LogLevel};
 #[command(
     name = "secrun",
     version,
+    override_usage = "secrun [OPTIONS] [--] COMMAND [ARGS...]\n       secrun explain [OPTIONS] [--format text|json]\n       secrun verify  [OPTIONS] [--format text|json]",
     about = "Resolve secret references in the environment, then run COMMAND",
     long_about = "Resolve environment variables whose values are references to secrets \
 (Secrets Manager ARNs in the ECS valueFrom format, SSM parameters, ${...} \
@@ -267,10 +268,10 @@ pub fn parse(args: &[OsString], env: &[(OsString, OsString)]) -> Result<Parsed, 
         Some(Sub::Explain(r)) => (Action::Explain(r.format), cli.run),
         Some(Sub::Verify(r)) => (Action::Verify(r.format), cli.run),
         None if cli.command.is_empty() => {
-            return Err(Error::Usage(
-                "no command given: secrun [OPTIONS] [--] COMMAND [ARGS...] (see secrun --help)"
-                    .into(),
-            ))
+            return Err(Error::Usage(format!(
+                "no command given (see secrun --help)\n{}",
+                <Cli as clap::CommandFactory>::command().render_usage()
+            )))
         }
         None => {
             // `allow_hyphen_values` lets `-- -weird-name` through; without

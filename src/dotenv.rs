@@ -5,8 +5,10 @@
 //! Pure: it takes the text and returns entries; reading the file and
 //! interpolating values happen elsewhere. Values are never put in errors.
 
+use crate::secret::Redacted;
+
 /// How a value is to be treated once read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Value {
     /// Unquoted or double-quoted: interpolated like every other value.
     /// Double-quote escapes are already applied (`\$` became `$$`).
@@ -15,6 +17,17 @@ pub enum Value {
     Literal(String),
     /// A key alone on its line: taken from the process environment.
     Inherit,
+}
+
+// Values may be plaintext secrets: Debug shows their length only.
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Template(t) => f.debug_tuple("Template").field(&Redacted(t.len())).finish(),
+            Value::Literal(t) => f.debug_tuple("Literal").field(&Redacted(t.len())).finish(),
+            Value::Inherit => f.write_str("Inherit"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,7 +48,9 @@ fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\x0b' | '\x0c' | '\r' | '\u{85}' | '\u{a0}')
 }
 
-pub fn parse(text: &str) -> Result<Vec<Entry>, Error> {
+/// `interpolate`: whether values will be expanded. When they will not,
+/// `\$` in a double-quoted value is a plain `$` rather than the `$$` escape.
+pub fn parse(text: &str, interpolate: bool) -> Result<Vec<Entry>, Error> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut entries = Vec::new();
     let mut rest = text;
@@ -79,7 +94,7 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, Error> {
             rest = after_key;
             continue;
         }
-        let (value, after_value, lines) = read_value(after_key, start_line)?;
+        let (value, after_value, lines) = read_value(after_key, start_line, interpolate)?;
         line += lines;
         entries.push(Entry {
             key,
@@ -101,42 +116,45 @@ fn locate_key(src: &str, line: usize) -> Result<(String, &str, bool), Error> {
             break;
         }
     }
+    // Messages give the line and column, never the line's text: a value
+    // pasted without quotes (a PEM key, a password) must not be printed.
+    let key_of = |end: usize| -> Result<String, Error> {
+        let key = src[..end].trim_end_matches(char::is_whitespace);
+        if key.contains(char::is_whitespace) {
+            return Err(Error {
+                line,
+                message: "a variable name cannot contain a space (quote values that have spaces or span lines)".into(),
+            });
+        }
+        Ok(key.to_owned())
+    };
     for (i, c) in src.char_indices() {
         if is_space(c) {
             continue;
         }
         match c {
-            '=' | ':' => {
-                let key = src[..i].trim_end_matches(char::is_whitespace).to_owned();
-                return Ok((key, src[i + 1..].trim_start_matches(is_space), false));
-            }
-            '\n' => {
-                let key = src[..i].trim_end_matches(char::is_whitespace).to_owned();
-                return Ok((key, &src[i + 1..], true));
-            }
+            '=' | ':' => return Ok((key_of(i)?, src[i + 1..].trim_start_matches(is_space), false)),
+            '\n' => return Ok((key_of(i)?, &src[i + 1..], true)),
             '_' | '.' | '-' | '[' | ']' => {}
             c if c.is_alphanumeric() => {}
-            c => {
-                let first_line = src.split('\n').next().unwrap_or_default();
-                let shown: String = first_line.chars().take_while(|&x| x != '=').collect();
+            _ => {
+                let column = src[..i].chars().count() + 1;
                 return Err(Error {
                     line,
-                    message: format!("unexpected character {c:?} in variable name {shown:?}"),
+                    message: format!(
+                        "unexpected character in a variable name at column {column} (names are letters, digits, _ . - [ ]; quote values that span lines)"
+                    ),
                 });
             }
         }
     }
     // A key alone on the last line, without a newline.
-    Ok((
-        src.trim_end_matches(char::is_whitespace).to_owned(),
-        "",
-        true,
-    ))
+    Ok((key_of(src.len())?, "", true))
 }
 
 /// Reads one value; returns it, the rest of the text, and how many newlines
 /// were consumed.
-fn read_value(src: &str, line: usize) -> Result<(Value, &str, usize), Error> {
+fn read_value(src: &str, line: usize, interpolate: bool) -> Result<(Value, &str, usize), Error> {
     let quote = match src.chars().next() {
         Some(q @ ('"' | '\'')) => q,
         _ => {
@@ -187,7 +205,7 @@ fn read_value(src: &str, line: usize) -> Result<(Value, &str, usize), Error> {
             });
         }
         let value = if quote == '"' {
-            Value::Template(unescape(&chars))
+            Value::Template(unescape(&chars, interpolate))
         } else {
             Value::Literal(chars)
         };
@@ -199,10 +217,11 @@ fn read_value(src: &str, line: usize) -> Result<(Value, &str, usize), Error> {
     })
 }
 
-/// Double-quote escapes: `\a \b \f \n \r \t \v \\ \"`, octal `\0NNN`, and
-/// `\$`, which becomes `$$` so that interpolation leaves a literal `$`.
-/// Any other backslash is kept as written.
-fn unescape(s: &str) -> String {
+/// Double-quote escapes: `\a \b \f \n \r \t \v \\ \"`, octal `\0NNN` (exactly
+/// three digits, as compose-go reads them), and `\$`, which becomes `$$` so
+/// that interpolation leaves a literal `$` (a plain `$` when values are not
+/// interpolated). Any other backslash is kept as written.
+fn unescape(s: &str, interpolate: bool) -> String {
     let mut out = String::with_capacity(s.len());
     let mut it = s.chars().peekable();
     while let Some(c) = it.next() {
@@ -230,29 +249,19 @@ fn unescape(s: &str) -> String {
             out.push(e);
             it.next();
         } else if next == '$' {
-            out.push_str("$$");
+            out.push_str(if interpolate { "$$" } else { "$" });
             it.next();
         } else if next == '0' {
-            it.next();
-            let mut digits = String::new();
-            while digits.len() < 3 {
-                match it.peek() {
-                    Some(&d @ '0'..='7') => {
-                        digits.push(d);
+            let ahead: String = it.clone().skip(1).take(3).collect();
+            let octal = ahead.len() == 3 && ahead.chars().all(|d| ('0'..='7').contains(&d));
+            match u32::from_str_radix(&ahead, 8).ok().and_then(char::from_u32) {
+                Some(ch) if octal && (ch as u32) < 256 => {
+                    out.push(ch);
+                    for _ in 0..4 {
                         it.next();
                     }
-                    _ => break,
                 }
-            }
-            match u32::from_str_radix(if digits.is_empty() { "0" } else { &digits }, 8)
-                .ok()
-                .and_then(char::from_u32)
-            {
-                Some(ch) if (ch as u32) < 256 => out.push(ch),
-                _ => {
-                    out.push_str("\\0");
-                    out.push_str(&digits);
-                }
+                _ => out.push('\\'),
             }
         } else {
             out.push('\\');
@@ -266,9 +275,13 @@ mod tests {
     use super::*;
 
     fn one(text: &str) -> (String, Value) {
-        let entries = parse(text).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+        let entries = parse_i(text).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
         assert_eq!(entries.len(), 1, "{text:?}: {entries:?}");
         (entries[0].key.clone(), entries[0].value.clone())
+    }
+
+    fn parse_i(text: &str) -> Result<Vec<Entry>, Error> {
+        parse(text, true)
     }
 
     fn t(s: &str) -> Value {
@@ -301,6 +314,8 @@ mod tests {
             ("KEY=\"a\\nb\\tc\\\\d\\\"e\"", "KEY", t("a\nb\tc\\d\"e")),
             ("KEY=\"\\$HOME\"", "KEY", t("$$HOME")),
             ("KEY=\"\\0101\"", "KEY", t("A")),
+            ("KEY=\"a\\0b\"", "KEY", t("a\\0b")),
+            ("KEY=\"\\012\"", "KEY", t("\\012")),
             ("KEY=\"\\q\"", "KEY", t("\\q")),
             ("KEY=\"v\" # comment", "KEY", t("v")),
             ("KEY=\"multi\nline\"", "KEY", t("multi\nline")),
@@ -321,30 +336,44 @@ mod tests {
     #[test]
     fn line_numbers_follow_comments_blanks_and_multiline_values() {
         let text = "# c\n\nA=1\nB=\"x\ny\"\n  # indented comment\nC\nD='q'\n";
-        let entries = parse(text).unwrap_or_default();
+        let entries = parse_i(text).unwrap_or_default();
         let lines: Vec<_> = entries.iter().map(|e| (e.key.as_str(), e.line)).collect();
         assert_eq!(lines, [("A", 3), ("B", 4), ("C", 7), ("D", 8)]);
     }
 
     #[test]
     fn errors_name_the_line() {
-        let e = parse("A=1\nB=\"open\nC=3\n").err();
+        let e = parse_i("A=1\nB=\"open\nC=3\n").err();
         assert_eq!(e.as_ref().map(|e| e.line), Some(2));
         assert!(e
             .map(|e| e.message)
             .unwrap_or_default()
             .contains("unterminated"));
-        assert_eq!(parse("A=1\n=value\n").err().map(|e| e.line), Some(2));
-        let e = parse("OK=1\nBAD KEY!=x\n").err();
+        assert_eq!(parse_i("A=1\n=value\n").err().map(|e| e.line), Some(2));
+        let e = parse_i("OK=1\nBAD KEY!=x\n").err();
         assert_eq!(e.as_ref().map(|e| e.line), Some(2));
-        assert_eq!(parse("A=\"x\" trailing\n").err().map(|e| e.line), Some(1));
+        assert_eq!(parse_i("A=\"x\" trailing\n").err().map(|e| e.line), Some(1));
     }
 
     #[test]
     fn error_messages_never_carry_the_value() {
-        let e = parse("TOKEN=\"hunter2-unterminated\n")
-            .err()
-            .map(|e| e.message);
-        assert!(!e.unwrap_or_default().contains("hunter2"));
+        for text in [
+            "TOKEN=\"hunter2-unterminated\n",
+            "TOKEN!: hunter2\n",
+            "PASSWORD hunter2\n",
+            "KEY=x\nMIIEvQIBADAN+hunter2/abc\n",
+        ] {
+            let e = parse_i(text).err().map(|e| e.message);
+            assert!(
+                e.as_ref().is_some_and(|m| !m.contains("hunter2")),
+                "{text:?}: {e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn dollar_escape_without_interpolation_is_a_plain_dollar() {
+        let e = parse("K=\"\\$HOME\"", false).unwrap_or_default();
+        assert_eq!(e[0].value, t("$HOME"));
     }
 }

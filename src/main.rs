@@ -84,9 +84,11 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
         }
     }
     let started = Instant::now();
-    let env_files = read_env_files(&config.env_files).map_err(|e| vec![e])?;
+    // Errors of every phase are collected, so one start-up shows everything
+    // that must be fixed.
+    let (env_files, mut errors) = read_env_files(&config.env_files, config.interpolate);
     let mut plan = plan::plan(&env, &env_files, &config);
-    let mut errors = std::mem::take(&mut plan.errors);
+    errors.append(&mut plan.errors);
 
     if let Action::Explain(format) = config.action {
         print_stdout(&report::explain(&plan, format));
@@ -97,8 +99,9 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
         };
     }
 
-    let resolved = resolve::resolve(&plan, config.secrets_file.as_deref(), config.timeout)
-        .map_err(|e| vec![e])?;
+    let (resolved, resolve_errors) =
+        resolve::resolve(&plan, config.secrets_file.as_deref(), config.timeout);
+    errors.extend(resolve_errors);
     let outcome = assemble::assemble(&plan, &resolved);
     drop(resolved);
     errors.extend(outcome.errors);
@@ -120,10 +123,10 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
     for line in &outcome.lines {
         log::debug(&format!("{} from {}", line.name, line.source));
     }
-    if !outcome.lines.is_empty() {
+    let from_secrets = outcome.lines.iter().filter(|l| l.from_secret).count();
+    if from_secrets > 0 {
         log::info(&format!(
-            "resolved {} variables from {} secrets in {} ms",
-            outcome.lines.len(),
+            "resolved {from_secrets} variables from {} secrets in {} ms",
             plan.fetches.len() + plan.files.len(),
             started.elapsed().as_millis()
         ));
@@ -151,27 +154,40 @@ fn print_stdout(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-fn read_env_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<dotenv::Entry>)>, Error> {
-    paths
-        .iter()
-        .map(|path| {
-            let bad = |line, message| Error::EnvFile {
-                path: path.clone(),
-                line,
-                message,
-            };
-            let bytes =
-                std::fs::read(path).map_err(|e| bad(None, format!("cannot read it: {e}")))?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1;
-                bad(Some(line), "not valid UTF-8".into())
-            })?;
-            let entries = dotenv::parse(&text).map_err(|e| bad(Some(e.line), e.message))?;
-            Ok((path.clone(), entries))
-        })
-        .collect()
+/// Reads and parses every env file; a file that fails is reported (with its
+/// line) and left out, and the others are still read.
+fn read_env_files(
+    paths: &[PathBuf],
+    interpolate: bool,
+) -> (Vec<(PathBuf, Vec<dotenv::Entry>)>, Vec<Error>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let bad = |line, message| Error::EnvFile {
+            path: path.clone(),
+            line,
+            message,
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(bad(None, format!("cannot read it: {e}")));
+                continue;
+            }
+        };
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+                errors.push(bad(Some(line), "not valid UTF-8".into()));
+                continue;
+            }
+        };
+        match dotenv::parse(&text, interpolate) {
+            Ok(entries) => files.push((path.clone(), entries)),
+            Err(e) => errors.push(bad(Some(e.line), e.message)),
+        }
+    }
+    (files, errors)
 }

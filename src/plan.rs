@@ -20,7 +20,7 @@ use crate::cli::{is_secrun_var, Config};
 use crate::dotenv;
 use crate::error::Error;
 use crate::reference::{self, Reference};
-use crate::secret::SecretValue;
+use crate::secret::{Redacted, SecretValue};
 use crate::template::{self, Piece};
 
 /// Where a definition came from; printed by `explain`, `verify` and `-v`.
@@ -33,7 +33,7 @@ pub enum Source {
 }
 
 /// What a definition holds before resolution.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum Raw {
     /// Passed through byte for byte.
     Keep(OsString),
@@ -47,10 +47,24 @@ pub enum Raw {
     Secret(SecretValue),
 }
 
+// Values as written may be plaintext secrets: Debug shows lengths only.
+impl std::fmt::Debug for Raw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Raw::Keep(v) => f.debug_tuple("Keep").field(&Redacted(v.len())).finish(),
+            Raw::Ref(r, _) => f.debug_tuple("Ref").field(r).finish(),
+            Raw::Template(p) => f.debug_tuple("Template").field(p).finish(),
+            Raw::File(p) => f.debug_tuple("File").field(p).finish(),
+            Raw::Secret(v) => f.debug_tuple("Secret").field(v).finish(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Def {
-    /// Layer rank: env file i is i, bundle j is `files + j`, the process is highest.
-    pub rank: usize,
+    /// Layer, then line: env file i is `(i, line)`, bundle j is
+    /// `(files + j, 0)`, the process environment is highest.
+    pub rank: (usize, usize),
     pub source: Source,
     pub raw: Raw,
 }
@@ -96,7 +110,7 @@ pub struct Plan {
     pub errors: Vec<Error>,
 }
 
-pub const PROCESS_RANK: usize = usize::MAX;
+pub const PROCESS_RANK: (usize, usize) = (usize::MAX, 0);
 
 fn is_kept(name: &OsStr, keep: &[String]) -> bool {
     name.as_bytes().ends_with(b"_ARN") || keep.iter().any(|k| name == k.as_str())
@@ -141,33 +155,44 @@ fn classify(name: &OsStr, value: &[u8], expandable: bool, config: &Config) -> Re
     if is_kept(name, &config.keep) {
         return Ok(Raw::Keep(OsStr::from_bytes(value).to_owned()));
     }
-    if let Ok(text) = std::str::from_utf8(value) {
-        match reference::parse(text) {
-            Some(Ok(r)) => return Ok(Raw::Ref(r, text.to_owned())),
-            Some(Err(e)) => {
-                return Err(Error::variable(
-                    name.to_string_lossy(),
-                    Some(text.to_owned()),
-                    format!("not a valid reference: {e}"),
-                ))
-            }
-            None => {}
+    let Ok(text) = std::str::from_utf8(value) else {
+        // Not UTF-8, so not a reference; but one that starts like a reference
+        // must not pass through as its own value.
+        if reference::parse(&String::from_utf8_lossy(value)).is_some() {
+            return Err(Error::variable(
+                name.to_string_lossy(),
+                None,
+                "starts like a reference but is not valid UTF-8",
+            ));
         }
+        return classify_text(name, value, expandable, config);
+    };
+    match reference::parse(text) {
+        Some(Ok(r)) => Ok(Raw::Ref(r, text.to_owned())),
+        Some(Err(e)) => Err(Error::variable(
+            name.to_string_lossy(),
+            Some(text.to_owned()),
+            format!("not a valid reference: {e}"),
+        )),
+        None => classify_text(name, value, expandable, config),
     }
+}
+
+/// A value that is not a reference: kept, or a template to expand.
+fn classify_text(
+    name: &OsStr,
+    value: &[u8],
+    expandable: bool,
+    config: &Config,
+) -> Result<Raw, Error> {
     if !(expandable && config.interpolate && value.contains(&b'$')) {
         return Ok(Raw::Keep(OsStr::from_bytes(value).to_owned()));
     }
     match template::parse(value) {
-        Ok(pieces) if template::is_plain(&pieces) => {
-            // Only `$$` escapes: the value is the text with them applied.
-            let text: Vec<u8> = pieces
-                .into_iter()
-                .flat_map(|p| match p {
-                    Piece::Text(t) => t,
-                    _ => Vec::new(),
-                })
-                .collect();
-            Ok(Raw::Keep(OsStr::from_bytes(&text).to_owned()))
+        // Nothing to expand (a bare `$NAME`, `${#x}`): kept byte for byte.
+        // A `$$` makes it a template, since it changes the value.
+        Ok(pieces) if template::is_plain(&pieces) && pieces_text(&pieces) == value => {
+            Ok(Raw::Keep(OsStr::from_bytes(value).to_owned()))
         }
         Ok(pieces) => Ok(Raw::Template(pieces)),
         Err(bad) => Err(Error::variable(
@@ -176,6 +201,17 @@ fn classify(name: &OsStr, value: &[u8], expandable: bool, config: &Config) -> Re
             format!("not a valid inline reference: {}", bad.error),
         )),
     }
+}
+
+fn pieces_text(pieces: &[Piece]) -> Vec<u8> {
+    pieces
+        .iter()
+        .flat_map(|p| match p {
+            Piece::Text(t) => t.as_slice(),
+            _ => &[],
+        })
+        .copied()
+        .collect()
 }
 
 /// Build the plan. `env_files` are the files given, in order, already parsed.
@@ -217,7 +253,15 @@ pub fn plan(
                 dotenv::Value::Literal(t) => classify(&name, t.as_bytes(), false, config),
             };
             match raw {
-                Ok(raw) => push_def(&mut p.vars, name, Def { rank, source, raw }),
+                Ok(raw) => push_def(
+                    &mut p.vars,
+                    name,
+                    Def {
+                        rank: (rank, entry.line),
+                        source,
+                        raw,
+                    },
+                ),
                 Err(Error::Variable {
                     var,
                     reference,
@@ -281,18 +325,15 @@ pub fn plan(
     p
 }
 
-fn push_def(vars: &mut BTreeMap<OsString, Vec<Def>>, name: OsString, def: Def) {
+/// Add a definition in rank order. A key set twice in one file keeps both
+/// lines, so that `A=${A}2` after `A=1` reads the earlier one, as compose does.
+pub fn push_def(vars: &mut BTreeMap<OsString, Vec<Def>>, name: OsString, def: Def) {
     let defs = vars.entry(name).or_default();
     let at = defs
         .iter()
         .position(|d| d.rank > def.rank)
         .unwrap_or(defs.len());
-    // A later line of the same file replaces an earlier one.
-    if at > 0 && defs[at - 1].rank == def.rank {
-        defs[at - 1] = def;
-    } else {
-        defs.insert(at, def);
-    }
+    defs.insert(at, def);
 }
 
 /// `NAME<SUFFIX>=/path` -> NAME from the file; `NAME<SUFFIX>` itself is removed.
@@ -568,7 +609,7 @@ mod tests {
     fn shadowed_definitions_are_not_fetched_unless_named() {
         let files = vec![(
             PathBuf::from(".env"),
-            dotenv::parse("DB=secretsmanager:dev/db\nPORT=ssm:/port\n").unwrap_or_default(),
+            dotenv::parse("DB=secretsmanager:dev/db\nPORT=ssm:/port\n", true).unwrap_or_default(),
         )];
         let p = plan(
             &env(&[("DB", "plain"), ("PORT", "${PORT:-80}")]),
@@ -631,17 +672,22 @@ mod tests {
     fn secrun_variables_in_env_files_are_refused() {
         let files = vec![(
             PathBuf::from("a.env"),
-            dotenv::parse("SECRUN_TIMEOUT=1s\n").unwrap_or_default(),
+            dotenv::parse("SECRUN_TIMEOUT=1s\n", true).unwrap_or_default(),
         )];
         let p = plan(&[], &files, &config());
         assert!(p.errors[0].to_string().starts_with("a.env:1:"));
     }
 
     #[test]
-    fn dollar_escapes_apply_without_interpolation_markers() {
-        let p = plan(&env(&[("PW", "a$$b"), ("RAW", "a$b")]), &[], &config());
-        match &p.vars[OsStr::new("PW")][0].raw {
-            Raw::Keep(v) => assert_eq!(v, "a$b"),
+    fn a_dollar_escape_makes_a_template_and_a_bare_dollar_is_kept() {
+        let p = plan(
+            &env(&[("PW", "a$$b"), ("RAW", "a$b ${#x}")]),
+            &[],
+            &config(),
+        );
+        assert!(matches!(p.vars[OsStr::new("PW")][0].raw, Raw::Template(_)));
+        match &p.vars[OsStr::new("RAW")][0].raw {
+            Raw::Keep(v) => assert_eq!(v, "a$b ${#x}"),
             other => panic!("{other:?}"),
         }
     }

@@ -30,6 +30,8 @@ pub fn subject(e: &Error) -> (String, String) {
             key: None,
             message,
         } => (format!("(bundle {bundle})"), message.clone()),
+        Error::EnvFile { .. } => ("(env file)".into(), e.to_string()),
+        Error::SecretsFile { .. } => ("(secrets file)".into(), e.to_string()),
         other => ("(secrun)".into(), other.to_string()),
     }
 }

@@ -25,28 +25,53 @@ pub struct Resolved {
     pub files: HashMap<PathBuf, Result<SecretValue, String>>,
 }
 
+/// Fetch everything the plan needs. Errors that are not about one variable
+/// (the secrets file) come back beside the results; the variables that
+/// needed it then fail too, so `verify` still reports each of them.
 pub fn resolve(
     plan: &Plan,
     secrets_file: Option<&Path>,
     timeout: Duration,
-) -> Result<Resolved, Error> {
+) -> (Resolved, Vec<Error>) {
     let files = plan
         .files
         .iter()
         .map(|p| (p.clone(), read_file(p)))
         .collect();
-    let secrets = if !plan.needs_fetch() {
+    let mut errors = Vec::new();
+    let secrets = if let Some(path) = secrets_file {
+        // Checked even when nothing refers to it: a typo in its path must
+        // not pass silently.
+        match LocalFile::load(path) {
+            Ok(local) => plan
+                .fetches
+                .iter()
+                .map(|r| (r.clone(), local.fetch(r)))
+                .collect(),
+            Err(e) => {
+                errors.push(e);
+                let why = FetchError::Unusable(format!(
+                    "the secrets file {} is unusable (see its error)",
+                    path.display()
+                ));
+                plan.fetches
+                    .iter()
+                    .map(|r| (r.clone(), Err(why.clone())))
+                    .collect()
+            }
+        }
+    } else if !plan.needs_fetch() {
         HashMap::new()
-    } else if let Some(path) = secrets_file {
-        let local = LocalFile::load(path)?;
-        plan.fetches
-            .iter()
-            .map(|r| (r.clone(), local.fetch(r)))
-            .collect()
     } else {
-        fetch_aws(plan, timeout)?
+        match fetch_aws(plan, timeout) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(e);
+                HashMap::new()
+            }
+        }
     };
-    Ok(Resolved { secrets, files })
+    (Resolved { secrets, files }, errors)
 }
 
 /// A `_FILE` file's content, with one trailing newline (`\n` or `\r\n`)
@@ -141,8 +166,9 @@ fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetche
     let timed_out = runtime
         .block_on(async { tokio::time::timeout(timeout, work).await })
         .is_err();
-    // Dropping the runtime cancels whatever is still in flight.
-    drop(runtime);
+    // Whatever is still in flight (a hung connection, a DNS lookup on a
+    // blocking thread) is abandoned, not waited for: --timeout is a hard limit.
+    runtime.shutdown_background();
     let mut secrets = sink
         .lock()
         .map(|mut m| std::mem::take(&mut *m))

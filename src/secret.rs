@@ -44,6 +44,16 @@ impl fmt::Display for SecretValue {
     }
 }
 
+/// Debug-formats text that may be a secret as its length only, for the
+/// hand-written `Debug` impls of types that hold values as written.
+pub struct Redacted(pub usize);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<redacted {} bytes>", self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,15 +13,16 @@
 //!   is never closed, is left as written (compose rejects it).
 
 use crate::reference::{self, Reference};
+use crate::secret::Redacted;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Piece {
     Text(Vec<u8>),
     Var { name: String, op: Option<Op> },
     Ref(Reference),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Op {
     pub kind: OpKind,
     /// `:-` rather than `-`: empty counts as unset.
@@ -29,6 +30,31 @@ pub struct Op {
     pub word: Vec<Piece>,
     /// The word as written, for `${NAME?message}` errors.
     pub written: String,
+}
+
+// Values as written may be plaintext secrets: Debug shows lengths only.
+impl std::fmt::Debug for Piece {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Piece::Text(t) => f.debug_tuple("Text").field(&Redacted(t.len())).finish(),
+            Piece::Var { name, op } => f
+                .debug_struct("Var")
+                .field("name", name)
+                .field("op", op)
+                .finish(),
+            Piece::Ref(r) => f.debug_tuple("Ref").field(r).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Op")
+            .field("kind", &self.kind)
+            .field("colon", &self.colon)
+            .field("word", &self.word)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

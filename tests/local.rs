@@ -258,7 +258,8 @@ fn file_suffix_errors_name_variable_and_path() {
         .arg("--file-suffix=_FILE");
     s.run_app()
         .fails(125)
-        .says("B: the value contains a NUL byte")
+        .says("B: the file ")
+        .says("(from B_FILE) contains a NUL byte")
         .says("both C and C_FILE are set");
 }
 
@@ -437,4 +438,117 @@ fn readme_example_runs_on_the_local_secrets_file() {
         !run.stdout.contains("dev-only"),
         "the example prints no values"
     );
+}
+
+/// Regression: an env-file error once printed the line's text, and so a
+/// value pasted without quotes.
+#[test]
+fn env_file_errors_never_print_the_line() {
+    let mut s = Secrun::bare();
+    let v = secret_value();
+    s.marker(&v);
+    let file = s.write("leaky.env", format!("TOKEN!: {v}\n"));
+    s.args(["--env-file".as_ref(), file.as_os_str()]);
+    s.run_app()
+        .fails(125)
+        .says("leaky.env:1: unexpected character in a variable name at column 6");
+    let mut s = Secrun::bare();
+    s.marker(&v);
+    let file = s.write("spaced.env", format!("PASSWORD {v}\n"));
+    s.args(["--env-file".as_ref(), file.as_os_str()]);
+    s.run_app()
+        .fails(125)
+        .says("spaced.env:1: a variable name cannot contain a space");
+}
+
+/// Regression: the first env-file error used to stop everything else.
+#[test]
+fn errors_of_every_file_and_phase_are_reported_together() {
+    let mut s = Secrun::bare();
+    let a = s.write("a.env", "A='open\n");
+    let b = s.write("b.env", "OK=1\nB=\"open\n");
+    let bad_json = s.write("s.json", "{not json");
+    s.args([
+        "--env-file".as_ref(),
+        a.as_os_str(),
+        "--env-file".as_ref(),
+        b.as_os_str(),
+    ])
+    .args(["--secrets-file".as_ref(), bad_json.as_os_str()])
+    .env("X", "ssm:")
+    .env("Y", "secretsmanager:app:k")
+    .arg("verify");
+    let run = s.run();
+    assert_eq!(run.code(), 125);
+    run.says("a.env:1: unterminated")
+        .says("b.env:2: unterminated")
+        .says("X (ssm:): not a valid reference")
+        .says("secrets file")
+        .prints("FAILED  secretsmanager:app:k: the secrets file")
+        .prints("FAILED  ssm:: not a valid reference")
+        .prints("(env file)      FAILED  ");
+}
+
+#[test]
+fn a_missing_secrets_file_is_an_error_even_with_no_reference() {
+    let mut s = Secrun::bare();
+    s.args(["--secrets-file", "dev-secrest.json"]);
+    s.run_app()
+        .fails(125)
+        .says("secrets file dev-secrest.json: cannot read it");
+}
+
+/// Regression: `A=${A}2` after `A=1` in the same file read nothing.
+#[test]
+fn a_key_set_twice_in_one_file_reads_its_earlier_line() {
+    let mut s = Secrun::bare();
+    let f = s.write("twice.env", "A=1\nA=${A}2\nB=x\nB=y\n");
+    s.args(["--env-file".as_ref(), f.as_os_str()]);
+    s.run_app().ok().has("A", "12").has("B", "y");
+}
+
+/// Regression: numbers lost precision and object keys were reordered.
+#[test]
+fn json_values_keep_their_text() {
+    let mut s = Secrun::bare();
+    let f = s.write(
+        "s.json",
+        r#"{"app": {"BIG": 123456789012345678901234, "F": 1.50, "OBJ": {"z": 1, "a": 2}}}"#,
+    );
+    s.args(["--secrets-file".as_ref(), f.as_os_str()])
+        .env("BIG", "secretsmanager:app:BIG")
+        .env("F", "secretsmanager:app:F")
+        .env("OBJ", "secretsmanager:app:OBJ")
+        .env("WHOLE", "secretsmanager:app");
+    s.run_app()
+        .ok()
+        .has("BIG", "123456789012345678901234")
+        .has("F", "1.50")
+        .has("OBJ", r#"{"z":1,"a":2}"#)
+        .has(
+            "WHOLE",
+            r#"{"BIG":123456789012345678901234,"F":1.50,"OBJ":{"z":1,"a":2}}"#,
+        );
+}
+
+#[test]
+fn a_non_utf8_value_that_starts_like_a_reference_is_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut s = Secrun::bare();
+    s.env("X", std::ffi::OsStr::from_bytes(b"ssm:/x\xff"));
+    s.run_app()
+        .fails(125)
+        .says("X: starts like a reference but is not valid UTF-8");
+}
+
+#[test]
+fn dollar_escape_without_interpolation_is_a_plain_dollar() {
+    let mut s = Secrun::bare();
+    let f = s.write("d.env", "K=\"\\$HOME\"\n");
+    s.args([
+        "--env-file".as_ref(),
+        f.as_os_str(),
+        "--no-interpolate".as_ref(),
+    ]);
+    s.run_app().ok().has("K", "$HOME");
 }

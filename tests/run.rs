@@ -353,7 +353,7 @@ fn every_failing_variable_is_reported_and_nothing_starts() {
     let run = s.run_app();
     run.fails(125)
         .says("MISSING_SECRET (secretsmanager:no/such/secret): no such secret")
-        .says(&format!("MISSING_KEY (secretsmanager:{name}:nokey): the secret has no key \"nokey\" (its keys: a, n)"))
+        .says(&format!("MISSING_KEY (secretsmanager:{name}:nokey): the secret has no key \"nokey\" (it has 2 keys)"))
         .says("NULL_KEY")
         .says("is null")
         .says("NOT_JSON")

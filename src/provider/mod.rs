@@ -11,7 +11,7 @@ pub mod ssm;
 
 use std::time::Duration;
 
-use crate::reference::Reference;
+use crate::reference::{strip_random_suffix, Reference};
 use crate::secret::SecretValue;
 
 pub type Fetched = Result<SecretValue, FetchError>;
@@ -38,6 +38,8 @@ pub enum FetchError {
     Binary,
     /// The answer could not be read.
     BadResponse,
+    /// The source itself could not be used (an unreadable secrets file).
+    Unusable(String),
 }
 
 impl FetchError {
@@ -74,25 +76,49 @@ impl FetchError {
                 "the secret has only SecretBinary, which cannot go into an environment variable; store it as SecretString".into()
             }
             FetchError::BadResponse => "the answer from AWS could not be read".into(),
+            FetchError::Unusable(why) => why.clone(),
         }
     }
 }
 
+/// The partition a region belongs to.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// The resource an IAM statement must grant for `r`, as precisely as the
-/// reference allows: a name without its random suffix matches `NAME-??????`.
+/// reference allows: a secret name without its random suffix (a short name
+/// or a partial ARN) matches `NAME-??????`, as AWS adds the suffix.
 pub fn iam_resource(r: &Reference, region: &str) -> String {
     match r {
-        Reference::SecretsManager { .. } => match r.arn() {
-            Some(arn) => arn,
-            None => format!(
-                "arn:aws:secretsmanager:{region}:*:secret:{}-??????",
-                r.aws_id()
-            ),
-        },
+        Reference::SecretsManager { arn, name, .. } => {
+            let wildcard = if strip_random_suffix(name).is_some() {
+                ""
+            } else {
+                "-??????"
+            };
+            match arn {
+                Some(a) => format!(
+                    "arn:{}:secretsmanager:{}:{}:secret:{name}{wildcard}",
+                    a.partition, a.region, a.account
+                ),
+                None => format!(
+                    "arn:{}:secretsmanager:{region}:*:secret:{name}{wildcard}",
+                    partition_of(region)
+                ),
+            }
+        }
         Reference::Ssm { name, .. } => match r.arn() {
             Some(arn) => arn,
             None => format!(
-                "arn:aws:ssm:{region}:*:parameter/{}",
+                "arn:{}:ssm:{region}:*:parameter/{}",
+                partition_of(region),
                 name.trim_start_matches('/')
             ),
         },
@@ -175,4 +201,56 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         parts.push(err.to_string());
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::parse;
+
+    fn r(s: &str) -> Reference {
+        match parse(s) {
+            Some(Ok(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn iam_resources_match_what_aws_checks() {
+        let cases = [
+            (
+                "secretsmanager:rds/sims",
+                "us-east-2",
+                "arn:aws:secretsmanager:us-east-2:*:secret:rds/sims-??????",
+            ),
+            (
+                "secretsmanager:app-AbCdEf",
+                "us-east-2",
+                "arn:aws:secretsmanager:us-east-2:*:secret:app-AbCdEf",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:app",
+                "us-east-2",
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:app-??????",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:app-AbCdEf:k::",
+                "us-east-2",
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:app-AbCdEf",
+            ),
+            (
+                "secretsmanager:x",
+                "cn-north-1",
+                "arn:aws-cn:secretsmanager:cn-north-1:*:secret:x-??????",
+            ),
+            (
+                "ssm:/sims/db",
+                "us-gov-west-1",
+                "arn:aws-us-gov:ssm:us-gov-west-1:*:parameter/sims/db",
+            ),
+        ];
+        for (reference, region, want) in cases {
+            assert_eq!(iam_resource(&r(reference), region), want, "{reference}");
+        }
+    }
 }
