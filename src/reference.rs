@@ -182,17 +182,13 @@ fn parse_ssm_arn(
     resource: &str,
 ) -> Result<Reference, ParseError> {
     let scope = scope(partition, region, account)?;
-    // `parameter/sims/db` names `/sims/db`; `parameter/db` names `db`, as
-    // AWS builds parameter ARNs from names with and without a leading slash.
+    // The name is the part after `parameter`: `parameter/sims/db` names
+    // `/sims/db`. Requests to AWS send the ARN itself, which AWS resolves
+    // (across accounts too); the name is what the local file is keyed by.
     let Some(tail) = resource.strip_prefix("parameter/") else {
         return err("an SSM parameter ARN reads arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME");
     };
-    let tail = if tail.contains('/') {
-        format!("/{tail}")
-    } else {
-        tail.to_owned()
-    };
-    parse_ssm_tail(Some(scope), &tail)
+    parse_ssm_tail(Some(scope), &format!("/{tail}"))
 }
 
 /// `NAME[:VERSION|:LABEL]`.
@@ -242,7 +238,7 @@ impl Reference {
     }
 
     /// The id sent to AWS: a secret's ARN (without key, stage, version) or
-    /// name as written; a parameter's name with its selector.
+    /// name as written; a parameter's ARN or name, with its selector.
     pub fn aws_id(&self) -> String {
         match self {
             Reference::SecretsManager {
@@ -254,10 +250,21 @@ impl Reference {
             Reference::SecretsManager {
                 arn: None, name, ..
             } => name.clone(),
-            Reference::Ssm { name, selector, .. } => match selector {
-                Some(s) => format!("{name}:{s}"),
-                None => name.clone(),
-            },
+            Reference::Ssm { selector, .. } => {
+                let base = self.ssm_base_id();
+                match selector {
+                    Some(s) => format!("{base}:{s}"),
+                    None => base,
+                }
+            }
+        }
+    }
+
+    /// A parameter's ARN when the reference gives one, else its name.
+    fn ssm_base_id(&self) -> String {
+        match self {
+            Reference::Ssm { name, .. } => self.arn().unwrap_or_else(|| name.clone()),
+            Reference::SecretsManager { .. } => self.aws_id(),
         }
     }
 
@@ -425,21 +432,20 @@ mod tests {
 
     #[test]
     fn ssm_arn_names_the_part_after_parameter() {
-        let r = ok("arn:aws:ssm:us-east-2:111122223333:parameter/sims/prod/db-url");
-        assert_eq!(r.aws_id(), "/sims/prod/db-url");
+        let arn = "arn:aws:ssm:us-east-2:111122223333:parameter/sims/prod/db-url";
+        let r = ok(arn);
+        assert!(matches!(&r, Reference::Ssm { name, .. } if name == "/sims/prod/db-url"));
+        assert_eq!(r.aws_id(), arn, "AWS is asked by ARN");
         assert_eq!(r.region(), Some("us-east-2"));
+        assert_eq!(r.arn().as_deref(), Some(arn));
+        assert_eq!(r.to_string(), arn);
+        let flat = ok("arn:aws:ssm:us-east-2:111122223333:parameter/flat");
+        assert!(matches!(&flat, Reference::Ssm { name, .. } if name == "/flat"));
         assert_eq!(
-            r.arn().as_deref(),
-            Some("arn:aws:ssm:us-east-2:111122223333:parameter/sims/prod/db-url")
+            flat.arn().as_deref(),
+            Some("arn:aws:ssm:us-east-2:111122223333:parameter/flat")
         );
-        assert_eq!(
-            ok("arn:aws:ssm:us-east-2:111122223333:parameter/flat").aws_id(),
-            "flat"
-        );
-        assert_eq!(
-            r.to_string(),
-            "arn:aws:ssm:us-east-2:111122223333:parameter/sims/prod/db-url"
-        );
+        assert_eq!(ok(&format!("{arn}:3")).aws_id(), format!("{arn}:3"));
     }
 
     #[test]

@@ -443,6 +443,36 @@ fn optional_missing_secret_leaves_the_variable_unset_with_a_warning() {
 }
 
 #[test]
+fn a_denied_parameter_is_named_alone() {
+    let mut s = Secrun::aws();
+    let prefix = format!("/{}", unique("params"));
+    let names: Vec<String> = (0..3).map(|i| format!("{prefix}/p{i}")).collect();
+    let params: Vec<serde_json::Value> = names
+        .iter()
+        .map(|n| json!({"name": n, "value": "v"}))
+        .collect();
+    moto().seed(REGION, json!([]), json!(params));
+    moto().faults(
+        &s.akid,
+        json!([{"target": PARAMS, "action": "deny", "count": -1, "body_contains": names[1]}]),
+    );
+    s.env("AWS_REGION", REGION);
+    for (i, n) in names.iter().enumerate() {
+        s.env(format!("P{i}"), format!("ssm:{n}"));
+    }
+    let run = s.run_app();
+    run.fails(125).says(&format!(
+        "P1 (ssm:{}): access denied: the role lacks ssm:GetParameters",
+        names[1]
+    ));
+    assert!(
+        !run.stderr.contains("P0") && !run.stderr.contains("P2"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn optional_does_not_forgive_access_denied() {
     let mut s = Secrun::aws();
     moto().faults(

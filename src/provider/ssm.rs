@@ -5,6 +5,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_ssm::config::Region;
 use aws_sdk_ssm::Client;
+use tokio::task::JoinSet;
 
 use super::{classify, iam_resource, FetchError, Fetched};
 use crate::reference::Reference;
@@ -17,60 +18,144 @@ pub fn client(sdk: &SdkConfig, region: &str) -> Client {
     Client::from_conf(conf)
 }
 
+/// `GetParameters` for up to 10 references. When AWS denies the whole call,
+/// each parameter is asked alone, so that the error names the one the role
+/// may not read rather than all ten.
 pub async fn fetch_batch(
     client: Client,
     region: String,
     items: Vec<Reference>,
 ) -> Vec<(Reference, Fetched)> {
+    let results = call(&client, &region, &items).await;
+    let denied = results
+        .iter()
+        .all(|(_, r)| matches!(r, Err(FetchError::AccessDenied { .. })));
+    if items.len() < 2 || !denied {
+        return results;
+    }
+    let mut set = JoinSet::new();
+    for item in items {
+        let (client, region) = (client.clone(), region.clone());
+        set.spawn(async move { call(&client, &region, std::slice::from_ref(&item)).await });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok(mut r) = joined {
+            out.append(&mut r);
+        }
+    }
+    out
+}
+
+/// Does a returned parameter answer what was asked? AWS answers `name:3`
+/// with the name and the selector `:3`, and an ARN with the name and the
+/// ARN. Some implementations leave the selector out, so a pinned id (which
+/// is alone in its call) also matches by its name or ARN.
+fn answers(
+    item: &Reference,
+    name: &str,
+    arn: Option<&str>,
+    selector: Option<&str>,
+    alone: bool,
+) -> bool {
+    let asked = item.aws_id();
+    let sel = selector.unwrap_or("");
+    if format!("{name}{sel}") == asked || arn.is_some_and(|a| format!("{a}{sel}") == asked) {
+        return true;
+    }
+    let Reference::Ssm { name: base, .. } = item else {
+        return false;
+    };
+    alone && selector.is_none() && (name == base || (arn.is_some() && arn == item.arn().as_deref()))
+}
+
+async fn call(client: &Client, region: &str, items: &[Reference]) -> Vec<(Reference, Fetched)> {
     let names: Vec<String> = items.iter().map(Reference::aws_id).collect();
-    let single = items.len() == 1;
-    let call = client
+    let alone = items.len() == 1;
+    let out = match client
         .get_parameters()
         .set_names(Some(names))
         .with_decryption(true)
         .send()
-        .await;
-    let out = match call {
+        .await
+    {
         Ok(out) => out,
         Err(e) => {
             return items
-                .into_iter()
+                .iter()
                 .map(|item| {
-                    let err = classify(&e, "ssm:GetParameters", || iam_resource(&item, &region));
-                    (item, Err(err))
+                    let err = classify(&e, "ssm:GetParameters", || iam_resource(item, region));
+                    (item.clone(), Err(err))
                 })
                 .collect()
         }
     };
     items
-        .into_iter()
+        .iter()
         .map(|item| {
-            let asked = item.aws_id();
-            // AWS answers `name:3` with the name and the selector `:3`; some
-            // implementations leave the selector out, so a pinned name (which
-            // is alone in its call) also matches by its name.
-            let base = match &item {
-                Reference::Ssm { name, .. } => name.as_str(),
-                Reference::SecretsManager { .. } => asked.as_str(),
-            };
             let found = out.parameters().iter().find(|p| {
-                let name = p.name().unwrap_or_default();
-                match p.selector() {
-                    Some(sel) => format!("{name}{sel}") == asked,
-                    None => name == asked || (single && name == base),
-                }
+                answers(item, p.name().unwrap_or_default(), p.arn(), p.selector(), alone)
             });
             let value = match found {
                 Some(p) => match p.value() {
                     Some(v) => Ok(SecretValue::from_str(v)),
                     None => Err(FetchError::BadResponse),
                 },
-                None if out.invalid_parameters().contains(&asked) => Err(FetchError::NotFound(
+                None if out.invalid_parameters().contains(&item.aws_id()) => Err(FetchError::NotFound(
                     "no such parameter (or version or label) in this account and region; check the name and the region".into(),
                 )),
                 None => Err(FetchError::BadResponse),
             };
-            (item, value)
+            (item.clone(), value)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::parse;
+
+    fn r(s: &str) -> Reference {
+        match parse(s) {
+            Some(Ok(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn answers_map_back_by_name_arn_and_selector() {
+        let arn = "arn:aws:ssm:us-east-2:111122223333:parameter/sims/db";
+        assert!(answers(
+            &r("ssm:/sims/db"),
+            "/sims/db",
+            Some(arn),
+            None,
+            false
+        ));
+        assert!(answers(&r(arn), "/sims/db", Some(arn), None, false));
+        assert!(answers(
+            &r("ssm:/sims/db:3"),
+            "/sims/db",
+            Some(arn),
+            Some(":3"),
+            false
+        ));
+        assert!(!answers(
+            &r("ssm:/sims/db:3"),
+            "/sims/db",
+            Some(arn),
+            None,
+            false
+        ));
+        assert!(answers(
+            &r("ssm:/sims/db:3"),
+            "/sims/db",
+            Some(arn),
+            None,
+            true
+        ));
+        assert!(!answers(&r("ssm:/sims/db"), "/other/db", None, None, true));
+        assert!(!answers(&r("ssm:/db"), "/sims/db", None, None, false));
+    }
 }

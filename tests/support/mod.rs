@@ -56,10 +56,15 @@ pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
     MOTO.get_or_init(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
+        // The server's own log, for when a test needs explaining.
+        let log = std::fs::File::create(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/moto-server.log"),
+        )
+        .unwrap();
         let mut child = Command::new(python())
             .arg(script)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start moto (run scripts/test, which installs it in .venv)");
         let mut line = String::new();

@@ -16,6 +16,7 @@ Prints "PORT <n>" on stdout once listening; exits when its parent does.
 """
 
 import base64
+import io
 import json
 import os
 import re
@@ -48,10 +49,12 @@ def aws_error(start_response, status, code, message):
     return json_response(start_response, status, body, "application/x-amz-json-1.1")
 
 
-def take_fault(akid, target):
+def take_fault(akid, target, body):
     with LOCK:
         for rule in FAULTS.get(akid, []):
             if rule["target"] not in (target, "*"):
+                continue
+            if rule.get("body_contains") and rule["body_contains"].encode() not in body:
                 continue
             if rule.get("count", -1) == 0:
                 continue
@@ -74,7 +77,10 @@ class Layer:
         match = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
         akid, region = (match.group(1), match.group(2)) if match else ("", "")
         started = time.time()
-        rule = take_fault(akid, target)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        rule = take_fault(akid, target, body)
         # Recorded when it starts, so a test can see a request that hangs.
         call = {
             "target": target,
