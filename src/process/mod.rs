@@ -11,6 +11,7 @@
 //! threads exist and would leak values into `/proc/self/environ`).
 #![allow(unsafe_code)]
 
+pub mod memory;
 pub mod signals;
 pub mod supervise;
 pub mod wait;

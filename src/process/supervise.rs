@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use super::memory;
 use super::signals::{self, SigSet};
 use super::wait::{exit_code_of, reap_one, Reaped};
 use crate::cli::SignalTarget;
@@ -108,6 +109,7 @@ pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -
 
     let mut main_status = None;
     let mut grace_deadline: Option<Instant> = None;
+    let mut released = false;
     loop {
         let mut children_left = true;
         loop {
@@ -144,6 +146,11 @@ pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -
                 .max(Duration::from_millis(1)),
             None => Duration::from_secs(3600),
         };
+        if !released {
+            // Start-up is over: from here on PID 1 only waits.
+            memory::release_startup_pages();
+            released = true;
+        }
         match set.wait(timeout) {
             None | Some(libc::SIGCHLD) => {}
             Some(sig) if main_status.is_none() => {
