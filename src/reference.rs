@@ -357,15 +357,21 @@ impl fmt::Display for Reference {
     }
 }
 
+/// For tests elsewhere: a reference that must parse.
+#[cfg(test)]
+pub fn must(v: &str) -> Reference {
+    match parse(v) {
+        Some(Ok(r)) => r,
+        other => panic!("{v}: {other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ok(v: &str) -> Reference {
-        match parse(v) {
-            Some(Ok(r)) => r,
-            other => panic!("{v}: {other:?}"),
-        }
+        must(v)
     }
 
     fn bad(v: &str) -> String {

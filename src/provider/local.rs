@@ -94,14 +94,7 @@ impl LocalFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::parse;
-
-    fn r(s: &str) -> Reference {
-        match parse(s) {
-            Some(Ok(r)) => r,
-            other => panic!("{other:?}"),
-        }
-    }
+    use crate::reference::must as r;
 
     #[test]
     fn lookup_order() {

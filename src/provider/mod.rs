@@ -206,14 +206,7 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::parse;
-
-    fn r(s: &str) -> Reference {
-        match parse(s) {
-            Some(Ok(r)) => r,
-            other => panic!("{other:?}"),
-        }
-    }
+    use crate::reference::must as r;
 
     #[test]
     fn iam_resources_match_what_aws_checks() {

@@ -184,14 +184,7 @@ pub async fn fetch_one(client: &Client, region: &str, item: &Reference) -> Fetch
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::parse;
-
-    fn r(s: &str) -> Reference {
-        match parse(s) {
-            Some(Ok(r)) => r,
-            other => panic!("{other:?}"),
-        }
-    }
+    use crate::reference::must as r;
 
     #[test]
     fn answers_map_back_by_what_was_asked() {

@@ -114,14 +114,7 @@ async fn call(client: &Client, region: &str, items: &[Reference]) -> Vec<(Refere
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::parse;
-
-    fn r(s: &str) -> Reference {
-        match parse(s) {
-            Some(Ok(r)) => r,
-            other => panic!("{other:?}"),
-        }
-    }
+    use crate::reference::must as r;
 
     #[test]
     fn answers_map_back_by_name_arn_and_selector() {
