@@ -21,7 +21,7 @@ use crate::log::{LogFormat, LogLevel};
 #[command(
     name = "secrun",
     version,
-    override_usage = "secrun [OPTIONS] [--] COMMAND [ARGS...]\n       secrun explain [OPTIONS] [--format text|json]\n       secrun verify  [OPTIONS] [--format text|json]",
+    override_usage = "secrun [OPTIONS] [--] COMMAND [ARGS...]\n       secrun explain [OPTIONS] [--format text|json]\n       secrun verify  [OPTIONS] [--format text|json]\n       secrun check   [--format text|json|sarif] [--allow NAME]... FILE|-...\n       secrun policy  [--kms-key ARN]... [--region REGION] [FILE|-...]",
     about = "Resolve secret references in the environment, then run COMMAND",
     long_about = "Resolve environment variables whose values are references to secrets \
 (Secrets Manager ARNs in the ECS valueFrom format, SSM parameters, ${...} \
@@ -49,6 +49,44 @@ enum Sub {
     Explain(ReportArgs),
     /// Resolve everything, report per variable, run nothing.
     Verify(ReportArgs),
+    /// Find plaintext secrets in deployment files (exit 0 clean, 1 findings, 2 unreadable input).
+    Check(CheckArgs),
+    /// Print the least-privilege IAM policy for the references in files, or in the environment.
+    Policy(PolicyArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+    /// A variable whose findings are silenced (repeatable).
+    #[arg(long, value_name = "NAME")]
+    allow: Vec<String>,
+    /// Task definitions, container definitions, `terraform show -json` output,
+    /// compose files or env files; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct PolicyArgs {
+    /// A KMS key that encrypts the secrets or parameters (repeatable).
+    #[arg(long, value_name = "ARN")]
+    kms_key: Vec<String>,
+    /// Region of short references [default: AWS_REGION, AWS_DEFAULT_REGION, or *]
+    #[arg(long)]
+    region: Option<String>,
+    /// Files to read as `check` does; none: the environment and --env-file.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Sarif,
 }
 
 #[derive(Args, Debug)]
@@ -131,6 +169,16 @@ pub enum Action {
     Run(Vec<OsString>),
     Explain(Format),
     Verify(Format),
+    Check {
+        format: CheckFormat,
+        allow: Vec<String>,
+        files: Vec<PathBuf>,
+    },
+    Policy {
+        kms_keys: Vec<String>,
+        region: Option<String>,
+        files: Vec<PathBuf>,
+    },
 }
 
 /// Everything the run path needs, flags and variables merged.
@@ -267,6 +315,22 @@ pub fn parse(args: &[OsString], env: &[(OsString, OsString)]) -> Result<Parsed, 
     let (action, run) = match cli.sub {
         Some(Sub::Explain(r)) => (Action::Explain(r.format), cli.run),
         Some(Sub::Verify(r)) => (Action::Verify(r.format), cli.run),
+        Some(Sub::Check(c)) => (
+            Action::Check {
+                format: c.format,
+                allow: c.allow,
+                files: c.files,
+            },
+            cli.run,
+        ),
+        Some(Sub::Policy(p)) => (
+            Action::Policy {
+                kms_keys: p.kms_key,
+                region: p.region,
+                files: p.files,
+            },
+            cli.run,
+        ),
         None if cli.command.is_empty() => {
             return Err(Error::Usage(format!(
                 "no command given (see secrun --help)\n{}",

@@ -3,11 +3,13 @@
 //! run) and the one place where a result becomes an exit code.
 
 mod assemble;
+mod check;
 mod cli;
 mod dotenv;
 mod error;
 mod log;
 mod plan;
+mod policy;
 mod process;
 mod provider;
 mod reference;
@@ -26,6 +28,11 @@ use cli::{Action, Parsed};
 use error::Error;
 
 fn main() -> ExitCode {
+    // Block signals before anything else: as PID 1, a TERM that arrived while
+    // the arguments were parsed would otherwise be dropped by the kernel
+    // (PID 1 has no default actions). Paths that do not supervise unblock
+    // them again at once.
+    let _ = process::signals::SigSet::supervised().block();
     // A panic message could carry anything that was being formatted; print
     // only where it happened.
     std::panic::set_hook(Box::new(|info| {
@@ -70,6 +77,37 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
             return Ok(if e.use_stderr() { 125 } else { 0 });
         }
     };
+    if !matches!(config.action, Action::Run(_)) || !supervises(config.init, &env) {
+        let _ = process::signals::unblock_all();
+    }
+    match &config.action {
+        Action::Check {
+            format,
+            allow,
+            files,
+        } => {
+            let report = check::check(&read_inputs(files), allow);
+            print_stdout(&match format {
+                cli::CheckFormat::Text => check::text(&report),
+                cli::CheckFormat::Json => check::json(&report),
+                cli::CheckFormat::Sarif => check::sarif(&report),
+            });
+            if *format != cli::CheckFormat::Text {
+                for (file, why) in &report.unreadable {
+                    log::error(&format!("{file}: cannot check: {why}"));
+                }
+            }
+            return Ok(report.exit_code());
+        }
+        Action::Policy {
+            kms_keys,
+            region,
+            files,
+        } => {
+            return policy_command(&config, &env, files, kms_keys, region.as_deref());
+        }
+        _ => {}
+    }
     if let Action::Run(_) = &config.action {
         if supervises(config.init, &env) {
             // PID 1 resolves nothing: a fresh copy of secrun does, then execs
@@ -83,6 +121,10 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
             return Ok(u8::try_from(code).unwrap_or(125));
         }
     }
+    // From here on this process may hold secret values: no core dump, no
+    // ptrace by other processes. The command, once exec'd, is dumpable again.
+    let _ = process::signals::unblock_all();
+    process::signals::forbid_core_dumps();
     let started = Instant::now();
     // Errors of every phase are collected, so one start-up shows everything
     // that must be fixed.
@@ -135,6 +177,85 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
         return Ok(0);
     };
     Err(vec![process::exec(command, &outcome.env)])
+}
+
+/// `check`'s and `policy`'s inputs: files, or standard input for `-`.
+fn read_inputs(files: &[PathBuf]) -> Vec<(String, Result<String, String>)> {
+    files
+        .iter()
+        .map(|path| {
+            let name = path.to_string_lossy().into_owned();
+            let bytes = if name == "-" {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
+            } else {
+                std::fs::read(path)
+            };
+            let text = bytes
+                .map_err(|e| format!("cannot read it: {e}"))
+                .and_then(|b| String::from_utf8(b).map_err(|_| "not valid UTF-8".to_owned()));
+            (name, text)
+        })
+        .collect()
+}
+
+/// `secrun policy`: from files as `check` reads them, or from the
+/// environment and env files as the run path sees them.
+fn policy_command(
+    config: &cli::Config,
+    env: &[(OsString, OsString)],
+    files: &[PathBuf],
+    kms_keys: &[String],
+    region: Option<&str>,
+) -> Result<u8, Vec<Error>> {
+    let var = |n: &str| {
+        env.iter()
+            .find(|(k, _)| k == n)
+            .and_then(|(_, v)| v.to_str().map(str::to_owned))
+    };
+    let region = region
+        .map(str::to_owned)
+        .or_else(|| var("AWS_REGION"))
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "*".to_owned());
+    let refs: Vec<reference::Reference> = if files.is_empty() {
+        let (env_files, mut errors) = read_env_files(&config.env_files, config.interpolate);
+        let mut plan = plan::plan(env, &env_files, config);
+        errors.append(&mut plan.errors);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        plan.fetches.into_iter().collect()
+    } else {
+        let mut refs = Vec::new();
+        let mut unreadable = false;
+        for (name, text) in read_inputs(files) {
+            match text.and_then(|t| check::inputs::read(&name, &t)) {
+                Ok(x) => refs.extend(policy::references_in(&x)),
+                Err(why) => {
+                    log::error(&format!(
+                        "{name}: cannot read it as a deployment file: {why}"
+                    ));
+                    unreadable = true;
+                }
+            }
+        }
+        if unreadable {
+            return Ok(2);
+        }
+        refs
+    };
+    match policy::document(&refs, &region, kms_keys) {
+        Some(doc) => {
+            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            print_stdout(&format!("{text}\n"));
+            Ok(0)
+        }
+        None => {
+            log::error("no secret references found; there is nothing to grant");
+            Ok(1)
+        }
+    }
 }
 
 /// Init mode: as PID 1 with `--init auto`, or with `--init always`; never in

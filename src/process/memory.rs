@@ -37,7 +37,11 @@ fn mappings(smaps: &str) -> Vec<Mapping> {
                 continue;
             }
         }
-        if first == "Anonymous:" && fields.next() != Some("0") {
+        // Private pages that are resident (Anonymous) or swapped out (Swap):
+        // dropping either would bring back the file's bytes instead.
+        if (first == "Anonymous:" || first == "Swap:" || first == "SwapPss:")
+            && fields.next() != Some("0")
+        {
             if let Some(last) = out.last_mut() {
                 last.releasable = false;
             }
@@ -58,12 +62,12 @@ pub fn release_startup_pages() {
         // on it only drops page-table entries, and any later access
         // faults in the same file bytes. No Rust reference can observe a
         // change, since the contents stay identical.
-        // MADV_RANDOM then stops the kernel from mapping 16 neighbouring
-        // pages on each later fault, so only pages the loop uses come back.
         unsafe {
-            let addr = m.start as *mut libc::c_void;
-            libc::madvise(addr, m.end - m.start, libc::MADV_DONTNEED);
-            libc::madvise(addr, m.end - m.start, libc::MADV_RANDOM);
+            libc::madvise(
+                m.start as *mut libc::c_void,
+                m.end - m.start,
+                libc::MADV_DONTNEED,
+            );
         }
     }
 }
@@ -84,12 +88,15 @@ Anonymous:             0 kB
 Anonymous:            12 kB
 55d0c0030000-55d0c0040000 rw-p 00030000 08:01 1234 /usr/bin/secrun
 Anonymous:             0 kB
+55d0c0040000-55d0c0050000 r--p 00040000 08:01 1234 /usr/bin/secrun
+Anonymous:             0 kB
+Swap:                  8 kB
 7ffd00000000-7ffd00001000 r-xp 00000000 00:00 0 [vdso]
 Anonymous:             0 kB
 7ffd00002000-7ffd00003000 rw-p 00000000 00:00 0 [stack]
 Anonymous:             4 kB
 ";
         let released: Vec<bool> = mappings(smaps).iter().map(|m| m.releasable).collect();
-        assert_eq!(released, [true, true, false, false, false, false]);
+        assert_eq!(released, [true, true, false, false, false, false, false]);
     }
 }

@@ -36,19 +36,56 @@ pub fn mapped(map: &[(i32, i32)], sig: i32) -> i32 {
         .map_or(sig, |(_, to)| *to)
 }
 
-fn stdin_is_tty() -> bool {
-    // SAFETY: isatty only inspects the descriptor.
-    unsafe { libc::isatty(libc::STDIN_FILENO) == 1 }
+/// Whether stdin is a terminal whose foreground process group is ours: only
+/// then is it ours to hand to the command. (As a subreaper started from an
+/// interactive shell in the background, taking it would steal the shell's
+/// terminal.)
+fn owns_terminal() -> bool {
+    // SAFETY: isatty, tcgetpgrp and getpgrp only inspect descriptors and
+    // process state.
+    unsafe {
+        libc::isatty(libc::STDIN_FILENO) == 1
+            && libc::tcgetpgrp(libc::STDIN_FILENO) == libc::getpgrp()
+    }
+}
+
+/// The supervisor's own children, from `/proc/self/task/*/children`: what
+/// `--grace` stops besides the command's group, since a process may have
+/// left the group (setsid) and orphans are re-parented here.
+fn children() -> Vec<i32> {
+    let mut out = Vec::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+            out.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            );
+        }
+    }
+    out
+}
+
+/// Signal what is left after the main child: everything in the namespace as
+/// PID 1; otherwise the command's group and every remaining child.
+fn signal_rest(pid1: bool, group: i32, sig: i32) {
+    if pid1 {
+        signals::send(-1, sig);
+        return;
+    }
+    signals::send(-group, sig);
+    for child in children() {
+        signals::send(child, sig);
+    }
 }
 
 /// Start the resolving copy of secrun and supervise it. Returns the exit
 /// code for the supervisor.
 pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -> i32 {
+    // Signals are already blocked (main does it first thing).
     let set = SigSet::supervised();
-    if let Err(e) = set.block() {
-        log::error(&format!("cannot block signals: {e}"));
-        return 125;
-    }
     let pid1 = super::is_pid1();
     if !pid1 {
         // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer flag and
@@ -62,7 +99,7 @@ pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -
         }
     }
     let program = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(&args[0]));
-    let tty = stdin_is_tty();
+    let tty = owns_terminal();
     let mut cmd = Command::new(&program);
     cmd.arg0(&args[0])
         .args(&args[1..])
@@ -99,9 +136,6 @@ pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -
         SignalTarget::Group => -pid,
         SignalTarget::Child => pid,
     };
-    // After the main child exits, what --grace stops: everything in the
-    // namespace for PID 1, the command's group for a subreaper.
-    let rest = if pid1 { -1 } else { -pid };
     log::debug(&format!(
         "supervising pid {pid} as {}",
         if pid1 { "PID 1" } else { "a subreaper" }
@@ -130,11 +164,11 @@ pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -
             }
             match grace_deadline {
                 None => {
-                    signals::send(rest, libc::SIGTERM);
+                    signal_rest(pid1, pid, libc::SIGTERM);
                     grace_deadline = Some(Instant::now() + how.grace);
                 }
                 Some(deadline) if Instant::now() >= deadline => {
-                    signals::send(rest, libc::SIGKILL);
+                    signal_rest(pid1, pid, libc::SIGKILL);
                     return code;
                 }
                 Some(_) => {}
@@ -157,6 +191,11 @@ pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -
                 let to = mapped(&how.signal_map, sig);
                 if !signals::send(target, to) {
                     log::debug(&format!("could not forward signal {to} to {target}"));
+                }
+                // A stopped command acts on TERM only once continued, and
+                // `docker stop` must not wait for its KILL for that.
+                if to == libc::SIGTERM {
+                    signals::send(target, libc::SIGCONT);
                 }
             }
             Some(_) => {}

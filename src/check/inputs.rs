@@ -1,0 +1,537 @@
+//! Deployment files -> environment entries, with the container and, where
+//! the input is text, the line. Pure: text in, entries out.
+//!
+//! Auto-detected: `aws ecs describe-task-definition` output, task
+//! definitions (register input), bare container-definition arrays,
+//! `terraform show -json` plans and state (module nesting, with
+//! `container_definitions` as a JSON string), docker compose YAML
+//! (`environment` as a map or a list, anchors and `<<` merges), and dotenv
+//! files. Errors say what was expected, never what a value was.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use crate::dotenv;
+
+/// One `environment` entry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnvEntry {
+    pub container: Option<String>,
+    pub name: String,
+    pub value: String,
+    pub line: Option<usize>,
+}
+
+// The value may be a plaintext secret: Debug shows its length only.
+impl std::fmt::Debug for EnvEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvEntry")
+            .field("container", &self.container)
+            .field("name", &self.name)
+            .field("value", &crate::secret::Redacted(self.value.len()))
+            .field("line", &self.line)
+            .finish()
+    }
+}
+
+/// A `secrets` entry: ECS resolves `value_from` itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretEntry {
+    pub container: Option<String>,
+    pub name: String,
+    pub value_from: String,
+}
+
+/// An `environmentFiles` entry (an S3 object of plaintext variables).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvFileEntry {
+    pub container: Option<String>,
+    pub value: String,
+    pub line: Option<usize>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Extracted {
+    pub entries: Vec<EnvEntry>,
+    pub secrets: Vec<SecretEntry>,
+    pub env_files: Vec<EnvFileEntry>,
+}
+
+/// Read one input; `name` is its path (for the extension) or `-`.
+pub fn read(name: &str, text: &str) -> Result<Extracted, String> {
+    let lower = name.to_ascii_lowercase();
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if lower.ends_with(".json") || trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let json: Value =
+            serde_json::from_str(trimmed).map_err(|e| format!("not valid JSON ({e})"))?;
+        return read_json(&json, text);
+    }
+    let looks_like_compose = text.lines().any(|l| l.starts_with("services:"));
+    if lower.ends_with(".yml") || lower.ends_with(".yaml") || looks_like_compose {
+        return read_compose(text);
+    }
+    read_dotenv(text)
+}
+
+fn read_dotenv(text: &str) -> Result<Extracted, String> {
+    let entries =
+        dotenv::parse(text, true).map_err(|e| format!("line {}: {}", e.line, e.message))?;
+    let mut out = Extracted::default();
+    for e in entries {
+        let value = match e.value {
+            dotenv::Value::Template(v) | dotenv::Value::Literal(v) => v,
+            dotenv::Value::Inherit => continue,
+        };
+        out.entries.push(EnvEntry {
+            container: None,
+            name: e.key,
+            value,
+            line: Some(e.line),
+        });
+    }
+    Ok(out)
+}
+
+fn read_json(json: &Value, text: &str) -> Result<Extracted, String> {
+    let mut out = Extracted::default();
+    let mut locator = Locator::new(text);
+    if let Some(td) = json.get("taskDefinition") {
+        containers(td.get("containerDefinitions"), &mut locator, &mut out)?;
+    } else if json.get("containerDefinitions").is_some() {
+        containers(json.get("containerDefinitions"), &mut locator, &mut out)?;
+    } else if json.is_array() {
+        containers(Some(json), &mut locator, &mut out)?;
+    } else if [
+        "format_version",
+        "planned_values",
+        "values",
+        "resource_changes",
+    ]
+    .iter()
+    .any(|k| json.get(k).is_some())
+    {
+        terraform(json, &mut locator, &mut out)?;
+    } else {
+        return Err("not a task definition, a container-definitions array, or `terraform show -json` output".into());
+    }
+    Ok(out)
+}
+
+fn containers(
+    defs: Option<&Value>,
+    locator: &mut Locator,
+    out: &mut Extracted,
+) -> Result<(), String> {
+    let Some(defs) = defs.and_then(Value::as_array) else {
+        return Err("containerDefinitions is not an array".into());
+    };
+    for def in defs {
+        let container = def.get("name").and_then(Value::as_str).map(str::to_owned);
+        if let Some(c) = &container {
+            locator.seek(c);
+        }
+        for e in def
+            .get("environment")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(value)) = (e.get("name").and_then(Value::as_str), e.get("value"))
+            else {
+                continue;
+            };
+            let value = match value {
+                Value::String(s) => s.clone(),
+                Value::Null => continue,
+                other => other.to_string(),
+            };
+            out.entries.push(EnvEntry {
+                container: container.clone(),
+                name: name.to_owned(),
+                value,
+                line: locator.find(name),
+            });
+        }
+        for s in def
+            .get("secrets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let (Some(name), Some(from)) = (
+                s.get("name").and_then(Value::as_str),
+                s.get("valueFrom").and_then(Value::as_str),
+            ) {
+                out.secrets.push(SecretEntry {
+                    container: container.clone(),
+                    name: name.to_owned(),
+                    value_from: from.to_owned(),
+                });
+            }
+        }
+        for f in def
+            .get("environmentFiles")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(value) = f.get("value").and_then(Value::as_str) {
+                out.env_files.push(EnvFileEntry {
+                    container: container.clone(),
+                    value: value.to_owned(),
+                    line: locator.find(value),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `terraform show -json`: the plan's planned values, or the state's values,
+/// every module; `aws_ecs_task_definition.container_definitions` is a JSON
+/// string.
+fn terraform(json: &Value, locator: &mut Locator, out: &mut Extracted) -> Result<(), String> {
+    let root = json
+        .pointer("/planned_values/root_module")
+        .or_else(|| json.pointer("/values/root_module"));
+    let mut resources = Vec::new();
+    if let Some(root) = root {
+        collect_modules(root, &mut resources);
+    } else {
+        // A plan with only resource_changes: take what each change leads to.
+        for rc in json
+            .get("resource_changes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if rc.get("type").and_then(Value::as_str) == Some("aws_ecs_task_definition") {
+                if let Some(after) = rc.pointer("/change/after") {
+                    resources.push(after);
+                }
+            }
+        }
+    }
+    for values in resources {
+        let Some(defs) = values.get("container_definitions") else {
+            continue;
+        };
+        let parsed: Value = match defs {
+            Value::String(s) => serde_json::from_str(s)
+                .map_err(|e| format!("container_definitions is not valid JSON ({e})"))?,
+            other => other.clone(),
+        };
+        containers(Some(&parsed), locator, out)?;
+    }
+    Ok(())
+}
+
+fn collect_modules<'a>(module: &'a Value, out: &mut Vec<&'a Value>) {
+    for r in module
+        .get("resources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if r.get("type").and_then(Value::as_str) == Some("aws_ecs_task_definition") {
+            if let Some(values) = r.get("values") {
+                out.push(values);
+            }
+        }
+    }
+    for child in module
+        .get("child_modules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        collect_modules(child, out);
+    }
+}
+
+/// Finds lines in JSON text: a container's name, then its variables after
+/// it, as `"NAME"` or, inside a JSON string, `\"NAME\"`.
+struct Locator<'t> {
+    text: &'t str,
+    from: usize,
+}
+
+impl<'t> Locator<'t> {
+    fn new(text: &'t str) -> Self {
+        Locator { text, from: 0 }
+    }
+
+    fn position(&self, needle: &str) -> Option<usize> {
+        let quoted = serde_json::to_string(needle).ok()?;
+        let escaped = quoted.replace('\\', "\\\\").replace('"', "\\\"");
+        [quoted, escaped]
+            .iter()
+            .filter_map(|n| {
+                self.text
+                    .get(self.from..)?
+                    .find(n.as_str())
+                    .map(|p| p + self.from)
+            })
+            .min()
+    }
+
+    fn line_at(&self, pos: usize) -> usize {
+        self.text[..pos].bytes().filter(|&b| b == b'\n').count() + 1
+    }
+
+    fn seek(&mut self, container: &str) {
+        if let Some(p) = self.position(container) {
+            self.from = p;
+        }
+    }
+
+    fn find(&self, needle: &str) -> Option<usize> {
+        self.position(needle).map(|p| self.line_at(p))
+    }
+}
+
+/// A YAML node with the line it starts on.
+#[derive(Clone)]
+struct Node {
+    line: usize,
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    /// Keys and values alternate.
+    Map(Vec<Node>),
+    Seq(Vec<Node>),
+    Scalar(String),
+    Other,
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<(Node, usize)>,
+    anchors: HashMap<usize, Node>,
+    roots: Vec<Node>,
+}
+
+impl Builder {
+    fn add(&mut self, node: Node, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            Some((
+                Node {
+                    kind: Kind::Map(v) | Kind::Seq(v),
+                    ..
+                },
+                _,
+            )) => v.push(node),
+            _ => self.roots.push(node),
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let line = mark.line();
+        match ev {
+            Event::MappingStart(anchor, _) => self.stack.push((
+                Node {
+                    line,
+                    kind: Kind::Map(Vec::new()),
+                },
+                anchor,
+            )),
+            Event::SequenceStart(anchor, _) => self.stack.push((
+                Node {
+                    line,
+                    kind: Kind::Seq(Vec::new()),
+                },
+                anchor,
+            )),
+            Event::MappingEnd | Event::SequenceEnd => {
+                if let Some((node, anchor)) = self.stack.pop() {
+                    self.add(node, anchor);
+                }
+            }
+            Event::Scalar(s, _, anchor, _) => self.add(
+                Node {
+                    line,
+                    kind: Kind::Scalar(s),
+                },
+                anchor,
+            ),
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
+                    line,
+                    kind: Kind::Other,
+                });
+                self.add(node, 0);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn get<'n>(map: &'n Node, key: &str) -> Option<&'n Node> {
+    let Kind::Map(items) = &map.kind else {
+        return None;
+    };
+    items
+        .chunks(2)
+        .find_map(|kv| match (&kv[0].kind, kv.get(1)) {
+            (Kind::Scalar(k), Some(v)) if k == key => Some(v),
+            _ => None,
+        })
+}
+
+fn scalar(node: &Node) -> Option<&str> {
+    match &node.kind {
+        Kind::Scalar(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn read_compose(text: &str) -> Result<Extracted, String> {
+    let mut builder = Builder::default();
+    Parser::new_from_str(text)
+        .load(&mut builder, false)
+        .map_err(|e| {
+            format!(
+                "not valid YAML (line {}, column {})",
+                e.marker().line(),
+                e.marker().col() + 1
+            )
+        })?;
+    let root = builder.roots.first().ok_or("an empty YAML file")?;
+    let services = get(root, "services").ok_or("a compose file without `services:`")?;
+    let Kind::Map(items) = &services.kind else {
+        return Err("`services:` is not a map".into());
+    };
+    let mut out = Extracted::default();
+    for kv in items.chunks(2) {
+        let (Some(service), Some(body)) = (scalar(&kv[0]), kv.get(1)) else {
+            continue;
+        };
+        if let Some(env) = get(body, "environment") {
+            compose_env(Some(service), env, &mut out);
+        }
+    }
+    Ok(out)
+}
+
+fn compose_env(service: Option<&str>, env: &Node, out: &mut Extracted) {
+    let container = service.map(str::to_owned);
+    match &env.kind {
+        Kind::Map(items) => {
+            for kv in items.chunks(2) {
+                let (Some(key), Some(value)) = (scalar(&kv[0]), kv.get(1)) else {
+                    continue;
+                };
+                if key == "<<" {
+                    // A merge: one map, or a list of maps.
+                    match &value.kind {
+                        Kind::Seq(maps) => maps.iter().for_each(|m| compose_env(service, m, out)),
+                        _ => compose_env(service, value, out),
+                    }
+                    continue;
+                }
+                // `KEY:` with no value takes it from the shell: nothing here.
+                let Some(v) = scalar(value).filter(|v| !v.is_empty() && *v != "~" && *v != "null")
+                else {
+                    continue;
+                };
+                out.entries.push(EnvEntry {
+                    container: container.clone(),
+                    name: key.to_owned(),
+                    value: v.to_owned(),
+                    line: Some(kv[0].line),
+                });
+            }
+        }
+        Kind::Seq(items) => {
+            for item in items {
+                let Some((key, value)) = scalar(item).and_then(|s| s.split_once('=')) else {
+                    continue;
+                };
+                out.entries.push(EnvEntry {
+                    container: container.clone(),
+                    name: key.trim().to_owned(),
+                    value: value.to_owned(),
+                    line: Some(item.line),
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(x: &Extracted) -> Vec<(Option<&str>, &str, Option<usize>)> {
+        x.entries
+            .iter()
+            .map(|e| (e.container.as_deref(), e.name.as_str(), e.line))
+            .collect()
+    }
+
+    #[test]
+    fn describe_output_register_input_and_bare_array() {
+        let def = r#"{"name": "web", "environment": [{"name": "A", "value": "1"}], "secrets": [{"name": "S", "valueFrom": "arn:aws:ssm:us-east-1:111122223333:parameter/s"}], "environmentFiles": [{"value": "arn:aws:s3:::b/app.env", "type": "s3"}]}"#;
+        for text in [
+            format!(r#"{{"taskDefinition": {{"containerDefinitions": [{def}]}}}}"#),
+            format!(r#"{{"family": "x", "containerDefinitions": [{def}]}}"#),
+            format!("[{def}]"),
+        ] {
+            let x = read("x.json", &text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(names(&x), [(Some("web"), "A", Some(1))]);
+            assert_eq!(x.secrets.len(), 1);
+            assert_eq!(x.env_files.len(), 1);
+        }
+    }
+
+    #[test]
+    fn terraform_plan_with_modules_and_json_strings() {
+        let defs = r#"[{"name":"api","environment":[{"name":"TOKEN","value":"v"}]}]"#;
+        let plan = serde_json::json!({
+            "format_version": "1.2",
+            "planned_values": {"root_module": {
+                "resources": [{"type": "aws_ecs_task_definition", "values": {"container_definitions": defs}}],
+                "child_modules": [{"resources": [{"type": "aws_ecs_task_definition", "values": {"container_definitions": defs.replace("api", "worker")}}]}]
+            }}
+        });
+        let text = serde_json::to_string_pretty(&plan).unwrap_or_default();
+        let x = read("plan.json", &text).unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<_> = names(&x).into_iter().map(|(c, n, _)| (c, n)).collect();
+        assert_eq!(got, [(Some("api"), "TOKEN"), (Some("worker"), "TOKEN")]);
+        assert!(x.entries[0].line.is_some());
+    }
+
+    #[test]
+    fn compose_maps_lists_anchors_and_lines() {
+        let text = "x-env: &common\n  SHARED: one\nservices:\n  web:\n    image: app\n    environment:\n      <<: *common\n      SECRET_KEY: abc\n      EMPTY:\n  worker:\n    environment:\n      - TOKEN=xyz\n      - FROM_SHELL\n";
+        let x = read("compose.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            names(&x),
+            [
+                (Some("web"), "SHARED", Some(2)),
+                (Some("web"), "SECRET_KEY", Some(8)),
+                (Some("worker"), "TOKEN", Some(12))
+            ]
+        );
+    }
+
+    #[test]
+    fn dotenv_and_errors() {
+        let x = read(".env", "# c\nA=1\nexport B='2'\nC\n").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(names(&x), [(None, "A", Some(2)), (None, "B", Some(3))]);
+        assert!(read("x.json", "{").is_err());
+        assert!(read("x.json", r#"{"other": 1}"#).is_err());
+        assert!(read("c.yaml", "services: [").is_err());
+    }
+}

@@ -1,0 +1,727 @@
+//! Does an `environment` entry hold a plaintext secret? Pure: a name and a
+//! value in, a rule (or none) out.
+//!
+//! Known credential formats are recognised wherever they are. Then a value
+//! that could not be a credential (a reference, a placeholder, a boolean, a
+//! number, a duration, a path, a URL without a password, public material) is
+//! no finding whatever its name. What is left is a finding when the name
+//! says secret, or when the value is long, random-looking and of no known
+//! public format. Precision matters as much as recall: a linter that cries
+//! wolf gets switched off.
+
+use crate::reference;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rule {
+    AwsAccessKeyId,
+    AwsSecretAccessKey,
+    SlackToken,
+    SlackWebhook,
+    GoogleApiKey,
+    GithubToken,
+    StripeSecretKey,
+    PrivateKey,
+    Jwt,
+    PasswordInUrl,
+    SecretName,
+    HighEntropy,
+    EnvironmentFile,
+}
+
+pub const ALL: [Rule; 13] = [
+    Rule::AwsAccessKeyId,
+    Rule::AwsSecretAccessKey,
+    Rule::SlackToken,
+    Rule::SlackWebhook,
+    Rule::GoogleApiKey,
+    Rule::GithubToken,
+    Rule::StripeSecretKey,
+    Rule::PrivateKey,
+    Rule::Jwt,
+    Rule::PasswordInUrl,
+    Rule::SecretName,
+    Rule::HighEntropy,
+    Rule::EnvironmentFile,
+];
+
+impl Rule {
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::AwsAccessKeyId => "aws-access-key-id",
+            Rule::AwsSecretAccessKey => "aws-secret-access-key",
+            Rule::SlackToken => "slack-token",
+            Rule::SlackWebhook => "slack-webhook",
+            Rule::GoogleApiKey => "google-api-key",
+            Rule::GithubToken => "github-token",
+            Rule::StripeSecretKey => "stripe-secret-key",
+            Rule::PrivateKey => "private-key",
+            Rule::Jwt => "jwt",
+            Rule::PasswordInUrl => "password-in-url",
+            Rule::SecretName => "secret-name",
+            Rule::HighEntropy => "high-entropy-value",
+            Rule::EnvironmentFile => "s3-environment-file",
+        }
+    }
+
+    /// The rule's name in SARIF: distinct from its id.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::AwsAccessKeyId => "PlaintextAwsAccessKeyId",
+            Rule::AwsSecretAccessKey => "PlaintextAwsSecretAccessKey",
+            Rule::SlackToken => "PlaintextSlackToken",
+            Rule::SlackWebhook => "PlaintextSlackWebhook",
+            Rule::GoogleApiKey => "PlaintextGoogleApiKey",
+            Rule::GithubToken => "PlaintextGithubToken",
+            Rule::StripeSecretKey => "PlaintextStripeSecretKey",
+            Rule::PrivateKey => "PlaintextPrivateKey",
+            Rule::Jwt => "PlaintextJsonWebToken",
+            Rule::PasswordInUrl => "PasswordInUrl",
+            Rule::SecretName => "PlaintextValueUnderSecretName",
+            Rule::HighEntropy => "HighEntropyValue",
+            Rule::EnvironmentFile => "PlaintextEnvironmentFile",
+        }
+    }
+
+    /// One line: what the rule found.
+    pub fn short(self) -> &'static str {
+        match self {
+            Rule::AwsAccessKeyId => "AWS access key id in plaintext",
+            Rule::AwsSecretAccessKey => "AWS secret access key in plaintext",
+            Rule::SlackToken => "Slack token in plaintext",
+            Rule::SlackWebhook => "Slack webhook URL in plaintext",
+            Rule::GoogleApiKey => "Google API key in plaintext",
+            Rule::GithubToken => "GitHub token in plaintext",
+            Rule::StripeSecretKey => "Stripe secret key in plaintext",
+            Rule::PrivateKey => "private key in plaintext",
+            Rule::Jwt => "JSON Web Token in plaintext",
+            Rule::PasswordInUrl => "password in a URL or connection string",
+            Rule::SecretName => "plaintext value under a secret's name",
+            Rule::HighEntropy => "random-looking value that may be a credential",
+            Rule::EnvironmentFile => "environment file stored as plaintext on S3",
+        }
+    }
+
+    /// Why it matters.
+    pub fn full(self) -> &'static str {
+        match self {
+            Rule::EnvironmentFile => {
+                "An environmentFiles entry loads variables from an S3 object: plaintext at rest, readable by anyone who may read the bucket, and invisible to secret rotation."
+            }
+            Rule::HighEntropy => {
+                "The value is long and random-looking, and is not a known public format (UUID, digest, git SHA, public key). Such values are usually keys or tokens; a plaintext value in a task definition is visible to anyone who may describe task definitions."
+            }
+            Rule::SecretName => {
+                "The variable's name says it holds a secret (password, token, key, credential, DSN) and its value could be one. A plaintext value in a task definition is visible to anyone who may describe task definitions, and changing it needs a new revision."
+            }
+            _ => {
+                "The value has the format of a credential. A plaintext credential in a task definition or compose file is visible to anyone who may read it, ends up in version control and CI logs, and cannot be rotated without a new revision."
+            }
+        }
+    }
+}
+
+fn ascii_lower(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
+fn all(s: &str, f: impl Fn(u8) -> bool) -> bool {
+    !s.is_empty() && s.bytes().all(f)
+}
+
+fn is_hex(s: &str) -> bool {
+    all(s, |b| b.is_ascii_hexdigit())
+}
+
+fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts.iter().all(|p| is_hex(p))
+}
+
+/// Shannon entropy in bits per character.
+fn entropy(s: &str) -> f64 {
+    let mut counts = [0usize; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// A value that looks machine-generated: long, no spaces, mixed character
+/// classes, high entropy.
+fn is_random_looking(v: &str, min_len: usize) -> bool {
+    let b = v.as_bytes();
+    v.len() >= min_len
+        && all(v, |c| c.is_ascii_alphanumeric() || b"+/=_-.~".contains(&c))
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().any(u8::is_ascii_lowercase)
+        && b.iter().any(u8::is_ascii_uppercase)
+        && entropy(v) >= 3.5
+}
+
+fn known_format(name: &str, v: &str) -> Option<Rule> {
+    let upper_alnum = |s: &str| all(s, |b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let alnum = |s: &str| all(s, |b| b.is_ascii_alphanumeric());
+    for prefix in [
+        "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA",
+    ] {
+        if v.len() == 20 && v.starts_with(prefix) && upper_alnum(&v[4..]) {
+            return Some(Rule::AwsAccessKeyId);
+        }
+    }
+    let lname = ascii_lower(name);
+    if lname.contains("aws")
+        && lname.contains("secret")
+        && v.len() == 40
+        && all(v, |b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
+    {
+        return Some(Rule::AwsSecretAccessKey);
+    }
+    if v.len() > 15
+        && [
+            "xoxb-", "xoxp-", "xoxa-", "xoxo-", "xoxr-", "xoxs-", "xapp-",
+        ]
+        .iter()
+        .any(|p| v.starts_with(p))
+    {
+        return Some(Rule::SlackToken);
+    }
+    if v.starts_with("https://hooks.slack.com/services/") {
+        return Some(Rule::SlackWebhook);
+    }
+    if v.len() == 39
+        && v.starts_with("AIza")
+        && all(&v[4..], |b| {
+            b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+        })
+    {
+        return Some(Rule::GoogleApiKey);
+    }
+    if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+        .iter()
+        .any(|p| v.starts_with(p))
+        && v.len() >= 40
+        && alnum(&v[4..])
+    {
+        return Some(Rule::GithubToken);
+    }
+    if v.starts_with("github_pat_")
+        && v.len() >= 40
+        && all(&v[11..], |b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Some(Rule::GithubToken);
+    }
+    if ["sk_live_", "rk_live_", "sk_test_", "rk_test_"]
+        .iter()
+        .any(|p| v.starts_with(p))
+        && v.len() >= 20
+        && alnum(&v[8..])
+    {
+        return Some(Rule::StripeSecretKey);
+    }
+    if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
+        return Some(Rule::PrivateKey);
+    }
+    let parts: Vec<&str> = v.split('.').collect();
+    if parts.len() == 3
+        && parts[0].starts_with("eyJ")
+        && parts[1].starts_with("eyJ")
+        && parts
+            .iter()
+            .all(|p| all(p, |b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    {
+        return Some(Rule::Jwt);
+    }
+    if has_plaintext_password(v) {
+        return Some(Rule::PasswordInUrl);
+    }
+    None
+}
+
+/// `scheme://user:password@host`, `user:password@tcp(host)/db`, or
+/// `Password=...;` with a password that is not a placeholder.
+fn has_plaintext_password(v: &str) -> bool {
+    let userinfo = match v.split_once("://") {
+        Some((scheme, rest))
+            if all(scheme, |b| b.is_ascii_alphanumeric() || b"+.-".contains(&b)) =>
+        {
+            rest.split(['/', '?', '#'])
+                .next()
+                .and_then(|auth| auth.rsplit_once('@'))
+                .map(|(u, _)| u)
+        }
+        Some(_) => None,
+        // Go's MySQL DSN: user:password@tcp(host:3306)/db
+        None => v
+            .split_once("@tcp(")
+            .or_else(|| v.split_once("@unix("))
+            .map(|(u, _)| u),
+    };
+    if let Some(userinfo) = userinfo {
+        return match userinfo.split_once(':') {
+            Some((_, password)) => !password.is_empty() && !is_placeholder(password),
+            // A key as the user part (a Sentry DSN): generated, not a name.
+            None => looks_generated(userinfo) && !is_placeholder(userinfo),
+        };
+    }
+    // ADO.NET / JDBC / Azure style: Server=db;User Id=app;Password=...;
+    const KEYS: [&str; 5] = [
+        "password",
+        "pwd",
+        "accountkey",
+        "sharedaccesskey",
+        "sharedaccesssignature",
+    ];
+    v.contains(';')
+        && v.split(';').any(|part| {
+            part.split_once('=').is_some_and(|(k, val)| {
+                KEYS.contains(&ascii_lower(k.trim()).as_str())
+                    && !val.trim().is_empty()
+                    && !is_placeholder(val.trim())
+            })
+        })
+}
+
+/// Placeholders, interpolations and references: not a value at all.
+fn is_placeholder(v: &str) -> bool {
+    let l = ascii_lower(v.trim());
+    if l.is_empty() || v.contains("${") || v.contains("{{") || reference::parse(v).is_some() {
+        return true;
+    }
+    if (l.starts_with('<') && l.ends_with('>')) || (l.starts_with('[') && l.ends_with(']')) {
+        return true;
+    }
+    // xxx, ***, ...: one character repeated.
+    if l.len() >= 3 && l.bytes().all(|b| b == l.as_bytes()[0]) {
+        return true;
+    }
+    let words = [
+        "changeme",
+        "change_me",
+        "change-me",
+        "changethis",
+        "change_this",
+        "replace_me",
+        "replaceme",
+        "replace-me",
+        "dummy",
+        "example",
+        "placeholder",
+        "todo",
+        "tbd",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "unset",
+        "secret",
+        "password",
+        "token",
+        "redacted",
+        "set-me",
+        "set_me",
+        "setme",
+        "fill-me",
+        "fillme",
+        "your-secret-here",
+    ];
+    words.contains(&l.as_str())
+        || l.starts_with("your_")
+        || l.starts_with("your-")
+        || l.starts_with("replace_with")
+}
+
+fn is_boolean(l: &str) -> bool {
+    [
+        "true", "false", "yes", "no", "on", "off", "enabled", "disabled",
+    ]
+    .contains(&l)
+}
+
+fn is_number(v: &str) -> bool {
+    let v = v.strip_prefix('-').unwrap_or(v);
+    !v.is_empty() && v.split('.').count() <= 2 && all(&v.replace('.', ""), |b| b.is_ascii_digit())
+}
+
+fn is_duration(v: &str) -> bool {
+    let mut rest = v;
+    let mut any = false;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let unit = ["ms", "s", "m", "h", "d", "w"]
+            .iter()
+            .find(|u| rest.starts_with(*u));
+        match unit {
+            Some(u) => rest = &rest[u.len()..],
+            None => return false,
+        }
+        any = true;
+    }
+    any
+}
+
+fn is_path(v: &str) -> bool {
+    (v.starts_with('/') || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/"))
+        && all(v, |b| b.is_ascii_alphanumeric() || b"/._-~".contains(&b))
+        && v.split('/').all(|seg| seg.len() < 40)
+        && v.matches('/').count() >= 1
+}
+
+fn is_url_without_password(v: &str) -> bool {
+    v.contains("://") && !has_plaintext_password(v)
+}
+
+fn is_id_like(lname: &str) -> bool {
+    lname.ends_with("_id") || lname == "id" || lname.ends_with("uuid") || lname.ends_with("_ids")
+}
+
+fn is_revision_like(lname: &str) -> bool {
+    [
+        "sha", "commit", "revision", "git", "hash", "digest", "version", "build", "checksum",
+        "etag",
+    ]
+    .iter()
+    .any(|w| lname.contains(w))
+}
+
+/// Public material: public keys, certificates, digests, publishable keys.
+fn is_public(v: &str) -> bool {
+    v.starts_with("ssh-rsa ")
+        || v.starts_with("ssh-ed25519 ")
+        || v.starts_with("ecdsa-sha2-")
+        || v.contains("-----BEGIN PUBLIC KEY")
+        || v.contains("-----BEGIN CERTIFICATE")
+        || v.contains("-----BEGIN RSA PUBLIC KEY")
+        || v.starts_with("pk_live_")
+        || v.starts_with("pk_test_")
+        || v.split_once("sha256:")
+            .is_some_and(|(_, d)| d.len() == 64 && is_hex(d))
+}
+
+/// Could this value be a credential at all?
+fn could_be_credential(lname: &str, v: &str) -> bool {
+    let l = ascii_lower(v.trim());
+    !(is_placeholder(v)
+        || is_boolean(&l)
+        || is_number(v)
+        || is_duration(v)
+        || is_path(v)
+        || is_url_without_password(v)
+        || is_public(v)
+        || (is_uuid(v) && is_id_like(lname))
+        || (is_hex(v) && [7, 8, 12, 40, 64].contains(&v.len()) && is_revision_like(lname)))
+}
+
+/// How strongly a name says its value is a secret.
+#[derive(PartialEq, Eq)]
+enum Says {
+    Nothing,
+    /// Ends in `_KEY`: a cache key or sort key as often as an API key.
+    Weakly,
+    Strongly,
+}
+
+/// Last words that make a name describe a secret rather than hold one:
+/// `API_KEY_HEADER`, `ACCESS_TOKEN_AUDIENCE`, `SECURITY_PASSWORD_HASH`.
+const DESCRIPTORS: [&str; 34] = [
+    "header",
+    "audience",
+    "issuer",
+    "algorithm",
+    "alg",
+    "hash",
+    "type",
+    "backend",
+    "provider",
+    "mode",
+    "name",
+    "format",
+    "field",
+    "prefix",
+    "suffix",
+    "enabled",
+    "required",
+    "host",
+    "port",
+    "endpoint",
+    "user",
+    "username",
+    "ttl",
+    "length",
+    "expiry",
+    "expires",
+    "expiration",
+    "timeout",
+    "lifetime",
+    "seconds",
+    "minutes",
+    "days",
+    "rotation",
+    "region",
+];
+
+/// `PWD` alone is the shell's working directory, not a password.
+fn says_secret(lname: &str) -> Says {
+    if lname
+        .rsplit('_')
+        .next()
+        .is_some_and(|last| DESCRIPTORS.contains(&last))
+    {
+        return Says::Nothing;
+    }
+    const WORDS: [&str; 17] = [
+        "secret",
+        "password",
+        "passwd",
+        "passphrase",
+        "token",
+        "api_key",
+        "apikey",
+        "private_key",
+        "access_key",
+        "credential",
+        "dsn",
+        "consumer_key",
+        "license_key",
+        "signing_key",
+        "encryption_key",
+        "auth_key",
+        "_pwd",
+    ];
+    if WORDS.iter().any(|w| lname.contains(w)) {
+        Says::Strongly
+    } else if lname.ends_with("_key") && !lname.ends_with("public_key") {
+        Says::Weakly
+    } else {
+        Says::Nothing
+    }
+}
+
+/// Generated rather than written by a person: long, no spaces, varied.
+fn looks_generated(v: &str) -> bool {
+    v.len() >= 16 && !v.contains(char::is_whitespace) && entropy(v) >= 3.0
+}
+
+/// The rule an entry breaks, if any.
+pub fn classify(name: &str, value: &str) -> Option<Rule> {
+    let lname = ascii_lower(name);
+    // An ARN name holds a reference by convention; never a finding.
+    if lname.ends_with("_arn") {
+        return None;
+    }
+    let v = value.trim();
+    if is_placeholder(v) {
+        return None;
+    }
+    if let Some(rule) = known_format(name, v) {
+        return Some(rule);
+    }
+    if !could_be_credential(&lname, v) {
+        return None;
+    }
+    match says_secret(&lname) {
+        Says::Strongly if v.len() >= 4 => Some(Rule::SecretName),
+        Says::Weakly if looks_generated(v) => Some(Rule::SecretName),
+        _ if is_random_looking(v, 24) && !is_hex(v) => Some(Rule::HighEntropy),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positives() {
+        let cases = [
+            ("ANYTHING", "AKIAZ7Q2M4K9RT3XW5BN", Rule::AwsAccessKeyId),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "q8Zt4Kx0Yb7Pn2Lm9Wv5Rc1Sd6Fg3Hj8Kl0Zx4Cv",
+                Rule::AwsSecretAccessKey,
+            ),
+            (
+                "SIMS_PORTAL_SLACK_BOT",
+                "xoxb-2837461923-3948572039485-Qw3rTy7UiOp9AsDfGh2JkL4z",
+                Rule::SlackToken,
+            ),
+            (
+                "MAPS",
+                "AIzaSyD3k9Lm2Qw8Er5Ty7Ui1Op4As6Df0Gh2Jk",
+                Rule::GoogleApiKey,
+            ),
+            (
+                "GH",
+                "ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R",
+                Rule::GithubToken,
+            ),
+            (
+                "PAY",
+                "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+                Rule::StripeSecretKey,
+            ),
+            (
+                "KEY_PEM",
+                "-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----",
+                Rule::PrivateKey,
+            ),
+            (
+                "SESSION",
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+                Rule::Jwt,
+            ),
+            (
+                "SQLALCHEMY_DATABASE_URI",
+                "postgresql://app:s3cr3tPass@db:5432/sims",
+                Rule::PasswordInUrl,
+            ),
+            (
+                "REDIS_URL",
+                "redis://:Zk29fj3KqP@cache:6379/0",
+                Rule::PasswordInUrl,
+            ),
+            (
+                "MYSQL_DSN",
+                "app:Zk29fj3KqP@tcp(db:3306)/sims",
+                Rule::PasswordInUrl,
+            ),
+            (
+                "CONN",
+                "Server=db;User Id=app;Password=Zk29fj3KqP;",
+                Rule::PasswordInUrl,
+            ),
+            ("SECRET_KEY", "b6f1c8e0a7d54c3e9b2a", Rule::SecretName),
+            ("DB_PASSWORD", "postgres", Rule::SecretName),
+            ("CONSUMER_KEY", "xvz1evFS4wEEPTGEFPHBog", Rule::SecretName),
+            (
+                "API_TOKEN",
+                "0123456789abcdef0123456789abcdef01234567",
+                Rule::SecretName,
+            ),
+            (
+                "APP_BLOB",
+                "Zq8xW3vB7nM2kL9pR4tY6uI1oP5aS0dF",
+                Rule::HighEntropy,
+            ),
+        ];
+        for (name, value, rule) in cases {
+            assert_eq!(classify(name, value), Some(rule), "{name}");
+        }
+    }
+
+    #[test]
+    fn negatives() {
+        let cases = [
+            (
+                "SECRET_KEY",
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:app-AbCdEf:SECRET_KEY::",
+            ),
+            ("DB_PASSWORD", "ssm:/sims/db/password"),
+            (
+                "DB_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:rds-AbCdEf",
+            ),
+            ("DB_PASSWORD", "changeme"),
+            ("API_KEY", "<set-me>"),
+            ("TOKEN", "REPLACE_ME"),
+            ("PASSWORD", "xxx"),
+            ("PASSWORD", "${DB_PASSWORD}"),
+            ("PASSWORD", ""),
+            ("TOKEN_TTL_SECONDS", "3600"),
+            ("PASSWORD_MIN_LENGTH", "12"),
+            ("SESSION_TOKEN_LIFETIME", "30m"),
+            ("SECRET_KEY_FILE", "/run/secrets/key"),
+            ("AUTH_ENABLED", "true"),
+            ("API_URL", "https://api.example.com/v1"),
+            (
+                "DATABASE_URL",
+                "postgresql://app:${DB_PASSWORD}@db:5432/sims",
+            ),
+            (
+                "DATABASE_URL",
+                "postgresql://app:${secretsmanager:rds/sims:password}@db/sims",
+            ),
+            ("REDIS_URL", "redis://cache:6379/0"),
+            (
+                "IMAGE",
+                "repo/app@sha256:0f2a5b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a",
+            ),
+            ("GIT_SHA", "0f2a5b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a"),
+            ("TENANT_ID", "9b2f6d3e-1a4c-4e8b-9f0d-2c7a5e1b3d6f"),
+            (
+                "DEPLOY_KEY_PUB",
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1Yk9tY2Vyd2Vy user@host",
+            ),
+            (
+                "STRIPE_PUBLISHABLE_KEY",
+                "pk_live_51HxYz2EfGhIjKlMnOpQrStUv",
+            ),
+            ("FLASK_ENV", "production"),
+            ("AWS_REGION", "us-east-2"),
+            ("PWD", "/app"),
+            ("CACHE_KEY_PREFIX", "simsportal"),
+            (
+                "BUILD_HASH",
+                "0f2a5b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a",
+            ),
+            ("GREETING", "Hello there, welcome to the Sims Portal"),
+            ("SORT_KEY", "created_at"),
+        ];
+        for (name, value) in cases {
+            assert_eq!(classify(name, value), None, "{name}={value}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod corpus {
+    use super::classify;
+
+    /// tests/check/corpus/values.tsv: LABEL<TAB>NAME<TAB>VALUE, LABEL being
+    /// `secret` or `clean`; `\n` in a value stands for a newline.
+    #[test]
+    fn labelled_values_precision_and_recall_are_one() {
+        let text = include_str!("../../tests/check/corpus/values.tsv");
+        let (mut tp, mut fp, mut fn_, mut tn) = (0, 0, 0, 0);
+        let mut wrong = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let mut f = line.splitn(3, '\t');
+            let (label, name, value) = (
+                f.next().unwrap_or(""),
+                f.next().unwrap_or(""),
+                f.next().unwrap_or(""),
+            );
+            let value = value.replace("\\n", "\n");
+            let found = classify(name, &value);
+            match (label, found) {
+                ("secret", Some(_)) => tp += 1,
+                ("secret", None) => {
+                    fn_ += 1;
+                    wrong.push(format!("missed {name}"));
+                }
+                (_, Some(rule)) => {
+                    fp += 1;
+                    wrong.push(format!("flagged {name} ({})", rule.id()));
+                }
+                (_, None) => tn += 1,
+            }
+        }
+        let precision = tp as f64 / (tp + fp).max(1) as f64;
+        let recall = tp as f64 / (tp + fn_).max(1) as f64;
+        eprintln!("values.tsv: {tp} true positives, {fp} false positives, {fn_} missed, {tn} true negatives; precision {precision:.3}, recall {recall:.3}");
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}

@@ -1,0 +1,352 @@
+//! `secrun check` and `secrun policy` on the labelled corpus in
+//! tests/check/corpus: task definitions, `terraform show -json` output,
+//! compose files and env files. All values there are fake.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use support::*;
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/corpus")
+}
+
+/// What a finding is about: (container, variable or environment file).
+type Target = (Option<String>, String);
+
+fn labels() -> Vec<(String, BTreeSet<Target>)> {
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus().join("labels.json")).unwrap())
+            .unwrap();
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(file, list)| {
+            let set = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    let what = e["variable"]
+                        .as_str()
+                        .or(e["environment_file"].as_str())
+                        .unwrap();
+                    (e["container"].as_str().map(str::to_owned), what.to_owned())
+                })
+                .collect();
+            (file.clone(), set)
+        })
+        .collect()
+}
+
+fn check(args: &[&str]) -> Run {
+    let mut s = Secrun::bare();
+    s.cmd.current_dir(corpus());
+    s.arg("check").args(args);
+    s.run()
+}
+
+/// Runs of at least 12 characters from a file that are neither names nor
+/// locations secrun may print: if one shows in the output, a value leaked.
+fn value_tokens(text: &str, printable: &BTreeSet<String>) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || "\"',{}[]\\".contains(c))
+        .map(|t| t.trim_matches(|c: char| c == '=' || c == ':'))
+        .filter(|t| {
+            t.len() >= 12
+                && !printable
+                    .iter()
+                    .any(|p| p.contains(*t) || t.contains(p.as_str()))
+        })
+        .map(|t| t.split_once('=').map_or(t, |(_, v)| v).to_owned())
+        // Generated values mix letters and digits; keys and prose do not.
+        .filter(|t| {
+            t.len() >= 12
+                && t.chars().filter(char::is_ascii_digit).count() >= 2
+                && t.chars().filter(char::is_ascii_alphabetic).count() >= 2
+        })
+        .collect()
+}
+
+#[test]
+fn corpus_precision_and_recall_are_one() {
+    let (mut tp, mut fp, mut missed) = (0, 0, 0);
+    let mut wrong = Vec::new();
+    for (file, expected) in labels() {
+        let run = check(&["--format", "json", &file]);
+        let expected_code = if expected.is_empty() { 0 } else { 1 };
+        assert_eq!(run.code(), expected_code, "{file}: {}", run.stderr);
+        let found: Value = serde_json::from_str(&run.stdout).unwrap();
+        let got: BTreeSet<Target> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                for key in ["file", "container", "variable", "rule", "message"] {
+                    assert!(f.get(key).is_some(), "{file}: finding without {key}: {f}");
+                }
+                let what = f["variable"]
+                    .as_str()
+                    .or(f["environment_file"].as_str())
+                    .unwrap();
+                (f["container"].as_str().map(str::to_owned), what.to_owned())
+            })
+            .collect();
+        tp += got.intersection(&expected).count();
+        for x in got.difference(&expected) {
+            fp += 1;
+            wrong.push(format!("{file}: flagged {x:?}"));
+        }
+        for x in expected.difference(&got) {
+            missed += 1;
+            wrong.push(format!("{file}: missed {x:?}"));
+        }
+    }
+    let precision = tp as f64 / (tp + fp).max(1) as f64;
+    let recall = tp as f64 / (tp + missed).max(1) as f64;
+    eprintln!("corpus: {tp} findings right, {fp} false, {missed} missed; precision {precision:.3}, recall {recall:.3}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn no_value_is_ever_printed_in_any_format() {
+    for (file, expected) in labels() {
+        let text = std::fs::read_to_string(corpus().join(&file)).unwrap();
+        let mut printable: BTreeSet<String> = expected
+            .iter()
+            .flat_map(|(c, v)| c.iter().cloned().chain([v.clone()]))
+            .collect();
+        printable.insert(file.clone());
+        let tokens = value_tokens(&text, &printable);
+        assert!(
+            expected.is_empty() || !tokens.is_empty(),
+            "{file}: no values to look for"
+        );
+        for format in ["text", "json", "sarif"] {
+            let run = check(&["--format", format, &file]);
+            for t in &tokens {
+                assert!(
+                    !run.stdout.contains(t.as_str()),
+                    "{file} ({format}): {t:?} appears in the output"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn text_findings_name_file_line_container_variable_and_rule() {
+    let run = check(&["app.env", "ecs-describe-plaintext.json"]);
+    assert_eq!(run.code(), 1);
+    let first = run.stdout.lines().next().unwrap();
+    let (location, rest) = first.split_once(": ").unwrap();
+    assert!(
+        location.starts_with("app.env:") && location["app.env:".len()..].parse::<usize>().is_ok(),
+        "{first}"
+    );
+    assert!(rest.contains("Secrets Manager"), "{first}");
+    assert!(run.stdout.contains("in container web"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("ecs-describe-plaintext.json:"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.trim_end().ends_with("files"), "{}", run.stdout);
+}
+
+#[test]
+fn exit_codes_stdin_and_allow() {
+    assert_eq!(
+        check(&[
+            "clean.env",
+            "compose-clean.yaml",
+            "ecs-register-references.json"
+        ])
+        .code(),
+        0
+    );
+    let run = check(&["no-such-file.json"]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stdout.contains("no-such-file.json: cannot check"),
+        "{}",
+        run.stdout
+    );
+    let mut s = Secrun::bare();
+    let broken = s.write("broken.json", "{\"taskDefinition\": ");
+    s.arg("check").arg(&broken);
+    assert_eq!(s.run().code(), 2);
+    // A plan piped in, as `terraform show -json plan | secrun check -`.
+    let mut s = Secrun::bare();
+    s.args(["check", "-"])
+        .cmd
+        .stdin(std::fs::File::open(corpus().join("terraform-plan.json")).unwrap());
+    let run = s.run();
+    assert_eq!(run.code(), 1);
+    assert!(run.stdout.contains("-:"), "{}", run.stdout);
+    // --allow silences every finding of a variable.
+    let mut s = Secrun::bare();
+    let f = s.write("one.env", "SECRET_KEY=Zq8xW3vB7nM2kL9pR4tY\nOTHER=1\n");
+    s.args([
+        "check".as_ref(),
+        "--allow".as_ref(),
+        "SECRET_KEY".as_ref(),
+        f.as_os_str(),
+    ]);
+    assert_eq!(s.run().code(), 0);
+}
+
+fn multitool() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "target/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool",
+    );
+    assert!(
+        path.exists(),
+        "{} is missing: scripts/test installs it",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn sarif_passes_the_sarif_multitool_for_sarif_and_github_rules() {
+    let files: Vec<String> = labels().into_iter().map(|(f, _)| f).collect();
+    let mut args = vec!["--format", "sarif"];
+    args.extend(files.iter().map(String::as_str));
+    let run = check(&args);
+    assert_eq!(run.code(), 1);
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let loc = &r["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(
+            !uri.starts_with('/') && files.iter().any(|f| f == uri),
+            "{uri}"
+        );
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+    }
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+    {
+        assert!(
+            rule["fullDescription"]["text"].is_string() && rule["help"]["text"].is_string(),
+            "{rule}"
+        );
+    }
+    let dir = scratch();
+    let input = dir.join("check.sarif");
+    std::fs::write(&input, &run.stdout).unwrap();
+    for kind in ["Sarif", "Gh"] {
+        let output = dir.join(format!("validation-{kind}.sarif"));
+        let status = Command::new(multitool())
+            .args(["validate", "--rule-kind", kind, "--output"])
+            .arg(&output)
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&status.stdout)
+        );
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+        let errors: Vec<&Value> = report["runs"][0]["results"]
+            .as_array()
+            .map(|r| r.iter().filter(|x| x["level"] == "error").collect())
+            .unwrap_or_default();
+        assert!(errors.is_empty(), "{kind}: {errors:?}");
+    }
+}
+
+/// parliament's findings on a policy document (empty: none).
+fn parliament(policy: &str) -> String {
+    let out = Command::new(python().parent().unwrap().join("parliament"))
+        .arg("--string")
+        .arg(policy)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn policy_from_a_task_definition_passes_parliament() {
+    let mut s = Secrun::bare();
+    s.cmd.current_dir(corpus());
+    s.args([
+        "policy",
+        "--kms-key",
+        "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ])
+    .arg("ecs-register-references.json");
+    let run = s.run();
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let actions: Vec<&str> = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:BatchGetSecretValue",
+            "ssm:GetParameters",
+            "kms:Decrypt"
+        ]
+    );
+    assert_eq!(doc["Statement"][1]["Resource"], "*");
+    assert_eq!(parliament(&run.stdout), "", "parliament found problems");
+    // The linter is real: a resource that does not fit its action is caught.
+    let broken = run.stdout.replace("arn:aws:ssm:", "arn:aws:s3:::x-");
+    assert!(
+        parliament(&broken).contains("No resources match"),
+        "parliament missed a bad resource"
+    );
+}
+
+#[test]
+fn policy_from_the_environment_and_env_files() {
+    let mut s = Secrun::bare();
+    let f = s.write("app.env", "DB=ssm:/sims/prod/db-url\nKEEP_ARN=arn:aws:secretsmanager:us-east-2:111122223333:secret:x\n");
+    s.env("AWS_REGION", "eu-west-1")
+        .env("SECRUN_FROM", "secretsmanager:simsportal/prod")
+        .env("SECRET_KEY", "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf:SECRET_KEY::")
+        .env("URI", "postgresql://app:${secretsmanager:rds/sims:password}@db/sims")
+        .args(["policy".as_ref(), "--env-file".as_ref(), f.as_os_str()]);
+    let run = s.run();
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        doc["Statement"][0]["Resource"],
+        serde_json::json!([
+            "arn:aws:secretsmanager:eu-west-1:*:secret:rds/sims-??????",
+            "arn:aws:secretsmanager:eu-west-1:*:secret:simsportal/prod-??????",
+            "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf"
+        ])
+    );
+    assert_eq!(
+        doc["Statement"][2]["Resource"],
+        serde_json::json!(["arn:aws:ssm:eu-west-1:*:parameter/sims/prod/db-url"])
+    );
+    assert_eq!(parliament(&run.stdout), "");
+    let mut s = Secrun::bare();
+    s.env("PLAIN", "x").arg("policy");
+    let run = s.run();
+    assert_eq!(run.code(), 1);
+    assert!(run.stderr.contains("nothing to grant"));
+}
