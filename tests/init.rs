@@ -500,6 +500,8 @@ fn under_a_terminal_the_command_is_foreground_and_ctrl_c_reaches_it() {
             "python3",
         ])
         .arg(&app)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

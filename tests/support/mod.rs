@@ -40,7 +40,7 @@ pub fn secret_value() -> String {
 }
 
 pub fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("SECRUN_TEST_PYTHON") {
+    if let Some(p) = std::env::var_os("TESTS_PYTHON") {
         return PathBuf::from(p);
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
