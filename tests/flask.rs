@@ -1,0 +1,308 @@
+//! The story end to end: the Flask app of examples/flask under gunicorn,
+//! started by secrun as PID 1 of a PID namespace, its settings in moto's
+//! Secrets Manager behind the same kind of references the ECS task
+//! definition holds; then `docker stop`'s SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::*;
+
+const SETTINGS: [&str; 7] = [
+    "SECRET_KEY",
+    "GOOGLE_MAPS_API_TOKEN",
+    "SIMS_PORTAL_SLACK_BOT",
+    "CONSUMER_KEY",
+    "CONSUMER_SECRET",
+    "ACCESS_TOKEN",
+    "ACCESS_TOKEN_SECRET",
+];
+
+fn get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let (head, body) = out.split_once("\r\n\r\n")?;
+    (head.split_whitespace().nth(1) == Some("200")).then(|| body.to_owned())
+}
+
+#[test]
+fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
+    // The app's settings as one JSON secret, and the database password.
+    let bundle_name = unique("simsportal/prod");
+    let values: Vec<(&str, String)> = SETTINGS.iter().map(|k| (*k, secret_value())).collect();
+    let bundle: serde_json::Map<String, Value> = values
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let bundle_arn = moto().secret(
+        "us-east-2",
+        &bundle_name,
+        &Value::Object(bundle).to_string(),
+    );
+    let rds_name = unique("rds/sims");
+    let password = secret_value();
+    moto().secret(
+        "us-east-2",
+        &rds_name,
+        &json!({"username": "app", "password": password}).to_string(),
+    );
+    // The partial ARN (no random suffix), as the example task definition has.
+    let partial_arn = &bundle_arn[..bundle_arn.len() - 7];
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gunicorn = python().parent().unwrap().join("gunicorn");
+    let app_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flask");
+    let akid = unique("AKIAFLASK").replace('-', "");
+    let mut child = Command::new("unshare")
+        .args([
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--kill-child",
+            SECRUN,
+            "--",
+        ])
+        .arg(&gunicorn)
+        .args([
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--workers",
+            "2",
+            "--graceful-timeout",
+            "5",
+            "app:app",
+        ])
+        .current_dir(&app_dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_ACCESS_KEY_ID", &akid)
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_REGION", "us-east-2")
+        .env("AWS_ENDPOINT_URL", moto().url())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("SECRUN_FROM", partial_arn)
+        .env(
+            "SQLALCHEMY_DATABASE_URI",
+            format!("postgresql://app:${{secretsmanager:{rds_name}:password}}@db:5432/sims"),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let start = Instant::now();
+    let body = loop {
+        if let Some(b) = get(port, "/settings") {
+            break b;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            panic!("the app never answered: {err}");
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "secrun exited before the app answered"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let settings: Value = serde_json::from_str(&body).unwrap();
+    for (name, value) in &values {
+        assert_eq!(settings[*name], json!(value.len()), "{name}: {body}");
+    }
+    let uri_len = format!("postgresql://app:{password}@db:5432/sims").len();
+    assert_eq!(
+        settings["SQLALCHEMY_DATABASE_URI"],
+        json!(uri_len),
+        "{body}"
+    );
+    assert!(
+        !body.contains(&password),
+        "the app shows lengths, never values"
+    );
+    // Two requests, two batch calls? No: one BatchGetSecretValue for both secrets.
+    assert_eq!(moto().count(&akid, BATCH), 1);
+
+    // docker stop: SIGTERM to PID 1, which forwards it; gunicorn drains and exits 0.
+    let unshare = child.id() as i32;
+    let pid1 = std::fs::read_to_string(format!("/proc/{unshare}/task/{unshare}/children")).unwrap();
+    let pid1 = pid1.split_whitespace().next().unwrap().to_owned();
+    Command::new("kill")
+        .args(["-TERM", &pid1])
+        .status()
+        .unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Handling signal: term"),
+        "gunicorn did not get TERM: {stderr}"
+    );
+    assert!(
+        stderr.contains("resolved 8 variables from 2 secrets"),
+        "{stderr}"
+    );
+    for (_, v) in &values {
+        assert!(!stderr.contains(v.as_str()), "a value leaked: {stderr}");
+    }
+    assert!(!stderr.contains(&password));
+}
+
+#[test]
+fn the_example_task_definitions_pass_and_fail_check() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flask");
+    let run = |file: &str| {
+        Command::new(SECRUN)
+            .args(["check", file])
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run("taskdef.json").status.code(), Some(0));
+    let plaintext = run("taskdef-plaintext.json");
+    assert_eq!(plaintext.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&plaintext.stdout);
+    for name in SETTINGS.iter().chain(&["SQLALCHEMY_DATABASE_URI"]) {
+        assert!(
+            text.contains(&format!(" {name} in container web")),
+            "{name} not reported: {text}"
+        );
+    }
+    // The committed policy is what `secrun policy` makes of the task definition.
+    let policy = Command::new(SECRUN)
+        .args(["policy", "--region", "us-east-2", "--kms-key"])
+        .arg("arn:aws:kms:us-east-2:111122223333:key/0f2a7c55-3b1e-4c8d-9a6f-52d1e0b7c3a4")
+        .arg("taskdef.json")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let committed = std::fs::read_to_string(dir.join("terraform/policy.json")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&policy.stdout), committed);
+}
+
+/// secrun as PID 1 of a real OCI container run by runc (the runtime under
+/// Docker), stopped with `runc kill ... TERM`, the path `docker stop` takes.
+/// The bundle's root bind-mounts the host's /usr and the built binary.
+#[test]
+fn secrun_is_pid_1_of_an_oci_container_and_runc_kill_term_stops_it() {
+    let bundle = scratch();
+    let work = bundle.join("work");
+    let rootfs = bundle.join("rootfs");
+    for d in ["usr", "lib", "lib64", "bin", "sbin", "work"] {
+        std::fs::create_dir_all(rootfs.join(d)).unwrap();
+    }
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(rootfs.join("secrun"), "").unwrap();
+    let token = secret_value();
+    std::fs::write(
+        work.join("s.json"),
+        json!({"app": {"TOKEN": token}}).to_string(),
+    )
+    .unwrap();
+    let spec = Command::new("runc")
+        .args(["spec", "--bundle"])
+        .arg(&bundle)
+        .status()
+        .unwrap();
+    assert!(
+        spec.success(),
+        "runc spec failed (scripts/test installs runc)"
+    );
+    let path = bundle.join("config.json");
+    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    config["process"]["terminal"] = json!(false);
+    // runc here refuses the default RLIMIT_NOFILE.
+    config["process"]["rlimits"] = json!([]);
+    config["process"]["env"] = json!(["PATH=/usr/bin:/bin", "TOKEN=secretsmanager:app:TOKEN"]);
+    config["process"]["args"] = json!([
+        "/secrun", "--secrets-file", "/work/s.json", "--", "/bin/sh", "-c",
+        "printenv TOKEN > /work/token; echo $PPID > /work/ppid; trap 'echo term > /work/term; exit 0' TERM; touch /work/ready; while :; do sleep 0.1; done"
+    ]);
+    let mounts = config["mounts"].as_array_mut().unwrap();
+    for d in ["/usr", "/lib", "/lib64", "/bin", "/sbin"] {
+        mounts.push(
+            json!({"destination": d, "type": "bind", "source": d, "options": ["rbind", "ro"]}),
+        );
+    }
+    mounts.push(json!({"destination": "/secrun", "type": "bind", "source": SECRUN, "options": ["bind", "ro"]}));
+    mounts.push(
+        json!({"destination": "/work", "type": "bind", "source": work, "options": ["bind", "rw"]}),
+    );
+    std::fs::write(&path, config.to_string()).unwrap();
+
+    let id = unique("secrun");
+    let mut run = Command::new("runc")
+        .args(["run", "--bundle"])
+        .arg(&bundle)
+        .arg(&id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !work.join("ready").exists() {
+        if start.elapsed() > Duration::from_secs(20) || run.try_wait().unwrap().is_some() {
+            let _ = run.kill();
+            let out = run.wait_with_output().unwrap();
+            panic!(
+                "the container never got ready: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // secrun is PID 1 and the command its child.
+    assert_eq!(
+        std::fs::read_to_string(work.join("ppid")).unwrap().trim(),
+        "1"
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.join("token")).unwrap().trim(),
+        token
+    );
+    let kill = Command::new("runc")
+        .args(["kill", &id, "TERM"])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = run.wait_with_output().unwrap();
+    let _ = Command::new("runc")
+        .args(["delete", "--force", &id])
+        .status();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(work.join("term").exists(), "the command never got TERM");
+    assert!(
+        stderr.contains("resolved 1 variables from 1 secrets"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&token) && !String::from_utf8_lossy(&out.stdout).contains(&token));
+}
