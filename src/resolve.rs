@@ -105,7 +105,17 @@ fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetche
     let work = {
         let sink = sink.clone();
         async move {
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            // Each attempt has its own deadline, a quarter of the whole: a
+            // connection that hangs is retried (or, for a batch call, its
+            // secrets are fetched one by one) while time remains.
+            let attempt = (timeout / 4).clamp(Duration::from_millis(500), Duration::from_secs(10));
+            let timeouts = aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(attempt)
+                .build();
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .timeout_config(timeouts)
+                .load()
+                .await;
             let default_region = sdk.region().map(|r| r.as_ref().to_owned());
             let mut set = JoinSet::new();
             for batch in plan.batches(default_region.as_deref()) {

@@ -143,7 +143,10 @@ where
     match err {
         SdkError::ServiceError(se) => {
             let e = se.err();
-            let code = e.code().unwrap_or("Unknown");
+            // No error code at all: the answer was not an AWS error either.
+            let Some(code) = e.code() else {
+                return FetchError::BadResponse;
+            };
             let message = e.message().unwrap_or("").to_owned();
             match code {
                 "ResourceNotFoundException" | "ParameterNotFound" | "ParameterVersionNotFound" | "ParameterVersionLabelNotFound" => {

@@ -174,6 +174,8 @@ pub async fn fetch_one(client: &Client, region: &str, item: &Reference) -> Fetch
         .send()
         .await;
     match call {
+        // An answer about another secret (a misrouted response) is no answer.
+        Ok(out) if !answers(item, out.arn(), out.name()) => Err(FetchError::BadResponse),
         Ok(out) => value_of(out.secret_string(), out.secret_binary().is_some()),
         Err(e) => Err(classify(&e, "secretsmanager:GetSecretValue", || {
             iam_resource(item, region)

@@ -20,6 +20,8 @@ import io
 import json
 import os
 import re
+import socket
+import struct
 import sys
 import threading
 import time
@@ -125,6 +127,17 @@ class Layer:
         if action == "hang":
             time.sleep(rule.get("seconds", 60))
             return aws_error(start_response, "503 Service Unavailable", "ServiceUnavailable", "hung")
+        if action == "reset":
+            # Close the connection with a TCP reset and no answer.
+            # shutdown() ends the connection at once; with linger 0 the final
+            # close sends a reset. (Closing the descriptor directly would let
+            # a new connection reuse its number while werkzeug still writes
+            # to it, mixing answers between requests.)
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.shutdown(socket.SHUT_RDWR)
+            raise ConnectionResetError("reset by the test layer")
         if action == "delay":
             time.sleep(rule.get("seconds", 0.3))
             return list(self.app(environ, start_response))
