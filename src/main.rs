@@ -2,22 +2,9 @@
 //! command. `main` is the list of phases (parse, plan, resolve, assemble,
 //! run) and the one place where a result becomes an exit code.
 
-mod assemble;
-mod check;
-mod cli;
-mod dotenv;
-mod error;
-mod log;
-mod plan;
-mod policy;
-mod process;
-mod provider;
-mod reference;
-mod report;
-mod resolve;
-mod secret;
-mod template;
-
+use secrun::{
+    assemble, check, cli, dotenv, error, log, plan, policy, process, reference, report, resolve,
+};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;

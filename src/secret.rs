@@ -15,7 +15,7 @@ impl SecretValue {
         SecretValue(Zeroizing::new(bytes))
     }
 
-    pub fn from_str(s: &str) -> Self {
+    pub fn from_text(s: &str) -> Self {
         SecretValue::new(s.as_bytes().to_vec())
     }
 
@@ -25,6 +25,10 @@ impl SecretValue {
 
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn contains_nul(&self) -> bool {
@@ -60,7 +64,7 @@ mod tests {
 
     #[test]
     fn debug_and_display_never_show_the_value() {
-        let v = SecretValue::from_str("hunter2-4c1f");
+        let v = SecretValue::from_text("hunter2-4c1f");
         assert_eq!(format!("{v:?}"), "<redacted 12 bytes>");
         assert_eq!(format!("{v}"), "<redacted 12 bytes>");
         assert_eq!(format!("{:?}", Some(&v)), "Some(<redacted 12 bytes>)");

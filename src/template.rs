@@ -64,16 +64,33 @@ pub enum OpKind {
     Alternative,
 }
 
-/// An inline reference that starts like one but is malformed.
+/// An inline reference that starts like one but is malformed, or `${...}`
+/// nested deeper than [`MAX_DEPTH`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BadReference {
     pub written: String,
     pub error: reference::ParseError,
 }
 
+/// How deeply `${...}` may nest in defaults, messages and replacements: far
+/// beyond any real value, and a bound on the parser's stack and time.
+pub const MAX_DEPTH: usize = 32;
+
+/// Parser state: the input, and the `${` positions already known not to
+/// parse, so that each is tried once (an unclosed `${A:-${A:-...` would
+/// otherwise be re-read from every level, in exponential time).
+struct Parser<'s> {
+    s: &'s [u8],
+    not_ours: Vec<bool>,
+}
+
 pub fn parse(input: &[u8]) -> Result<Vec<Piece>, BadReference> {
+    let mut parser = Parser {
+        s: input,
+        not_ours: vec![false; input.len()],
+    };
     let mut pos = 0;
-    let (pieces, _) = parse_seq(input, &mut pos, false)?;
+    let (pieces, _) = parser.seq(&mut pos, 0)?;
     Ok(pieces)
 }
 
@@ -90,38 +107,6 @@ fn push_text(pieces: &mut Vec<Piece>, bytes: &[u8]) {
     }
 }
 
-/// Parse until the end of input, or (when `nested`) an unmatched `}`.
-/// Returns the pieces and whether the closing `}` was found.
-fn parse_seq(s: &[u8], pos: &mut usize, nested: bool) -> Result<(Vec<Piece>, bool), BadReference> {
-    let mut pieces = Vec::new();
-    while *pos < s.len() {
-        let c = s[*pos];
-        if nested && c == b'}' {
-            *pos += 1;
-            return Ok((pieces, true));
-        }
-        if c == b'$' && s.get(*pos + 1) == Some(&b'$') {
-            push_text(&mut pieces, b"$");
-            *pos += 2;
-            continue;
-        }
-        if c == b'$' && s.get(*pos + 1) == Some(&b'{') {
-            if let Some((piece, end)) = parse_braced(s, *pos)? {
-                pieces.push(piece);
-                *pos = end;
-                continue;
-            }
-            // Not ours: keep `${` as written and read on.
-            push_text(&mut pieces, b"${");
-            *pos += 2;
-            continue;
-        }
-        push_text(&mut pieces, &s[*pos..*pos + 1]);
-        *pos += 1;
-    }
-    Ok((pieces, false))
-}
-
 fn is_name_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_'
 }
@@ -130,65 +115,121 @@ fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// `s[start..]` begins with `${`. `None` when the text is to be kept as written.
-fn parse_braced(s: &[u8], start: usize) -> Result<Option<(Piece, usize)>, BadReference> {
-    let name_start = start + 2;
-    let mut j = name_start;
-    if j < s.len() && is_name_start(s[j]) {
-        while j < s.len() && is_name_byte(s[j]) {
-            j += 1;
+fn too_deep() -> BadReference {
+    BadReference {
+        written: "${...}".into(),
+        error: reference::ParseError(format!(
+            "${{...}} is nested more than {MAX_DEPTH} levels deep"
+        )),
+    }
+}
+
+impl Parser<'_> {
+    /// Parse until the end of input or, inside a word (`depth > 0`), an
+    /// unmatched `}`. Returns the pieces and whether the `}` was found.
+    fn seq(&mut self, pos: &mut usize, depth: usize) -> Result<(Vec<Piece>, bool), BadReference> {
+        let s = self.s;
+        let mut pieces = Vec::new();
+        while *pos < s.len() {
+            let c = s[*pos];
+            if depth > 0 && c == b'}' {
+                *pos += 1;
+                return Ok((pieces, true));
+            }
+            if c == b'$' && s.get(*pos + 1) == Some(&b'$') {
+                push_text(&mut pieces, b"$");
+                *pos += 2;
+                continue;
+            }
+            if c == b'$' && s.get(*pos + 1) == Some(&b'{') && !self.not_ours[*pos] {
+                if let Some((piece, end)) = self.braced(*pos, depth)? {
+                    pieces.push(piece);
+                    *pos = end;
+                    continue;
+                }
+                self.not_ours[*pos] = true;
+            }
+            if c == b'$' && s.get(*pos + 1) == Some(&b'{') {
+                // Not ours: keep `${` as written and read on.
+                push_text(&mut pieces, b"${");
+                *pos += 2;
+                continue;
+            }
+            push_text(&mut pieces, &s[*pos..*pos + 1]);
+            *pos += 1;
         }
+        Ok((pieces, false))
     }
-    if j == name_start {
-        return Ok(None);
-    }
-    let name = String::from_utf8_lossy(&s[name_start..j]).into_owned();
-    match s.get(j) {
-        Some(b'}') => return Ok(Some((Piece::Var { name, op: None }, j + 1))),
-        None => return Ok(None),
-        _ => {}
-    }
-    let (colon, op_at) = if s[j] == b':' {
-        (true, j + 1)
-    } else {
-        (false, j)
-    };
-    let kind = match s.get(op_at) {
-        Some(b'-') => Some(OpKind::Default),
-        Some(b'?') => Some(OpKind::Required),
-        Some(b'+') => Some(OpKind::Alternative),
-        _ => None,
-    };
-    if let Some(kind) = kind {
-        let word_start = op_at + 1;
-        let mut pos = word_start;
-        let (word, closed) = parse_seq(s, &mut pos, true)?;
-        if !closed {
+
+    /// `s[start..]` begins with `${`. `None` when the text is to be kept as
+    /// written.
+    fn braced(
+        &mut self,
+        start: usize,
+        depth: usize,
+    ) -> Result<Option<(Piece, usize)>, BadReference> {
+        let s = self.s;
+        let name_start = start + 2;
+        let mut j = name_start;
+        if j < s.len() && is_name_start(s[j]) {
+            while j < s.len() && is_name_byte(s[j]) {
+                j += 1;
+            }
+        }
+        if j == name_start {
             return Ok(None);
         }
-        let written = String::from_utf8_lossy(&s[word_start..pos - 1]).into_owned();
-        let op = Op {
-            kind,
-            colon,
-            word,
-            written,
+        let name = String::from_utf8_lossy(&s[name_start..j]).into_owned();
+        match s.get(j) {
+            Some(b'}') => return Ok(Some((Piece::Var { name, op: None }, j + 1))),
+            None => return Ok(None),
+            _ => {}
+        }
+        let (colon, op_at) = if s[j] == b':' {
+            (true, j + 1)
+        } else {
+            (false, j)
         };
-        return Ok(Some((Piece::Var { name, op: Some(op) }, pos)));
-    }
-    // An inline reference: `${secretsmanager:...}`, `${ssm:...}`, `${arn:...}`.
-    let Some(close) = s[name_start..].iter().position(|&b| b == b'}') else {
-        return Ok(None);
-    };
-    let Ok(content) = std::str::from_utf8(&s[name_start..name_start + close]) else {
-        return Ok(None);
-    };
-    match reference::parse(content) {
-        None => Ok(None),
-        Some(Ok(r)) => Ok(Some((Piece::Ref(r), name_start + close + 1))),
-        Some(Err(error)) => Err(BadReference {
-            written: content.to_owned(),
-            error,
-        }),
+        let kind = match s.get(op_at) {
+            Some(b'-') => Some(OpKind::Default),
+            Some(b'?') => Some(OpKind::Required),
+            Some(b'+') => Some(OpKind::Alternative),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            if depth >= MAX_DEPTH {
+                return Err(too_deep());
+            }
+            let word_start = op_at + 1;
+            let mut pos = word_start;
+            let (word, closed) = self.seq(&mut pos, depth + 1)?;
+            if !closed {
+                return Ok(None);
+            }
+            let written = String::from_utf8_lossy(&s[word_start..pos - 1]).into_owned();
+            let op = Op {
+                kind,
+                colon,
+                word,
+                written,
+            };
+            return Ok(Some((Piece::Var { name, op: Some(op) }, pos)));
+        }
+        // An inline reference: `${secretsmanager:...}`, `${ssm:...}`, `${arn:...}`.
+        let Some(close) = s[name_start..].iter().position(|&b| b == b'}') else {
+            return Ok(None);
+        };
+        let Ok(content) = std::str::from_utf8(&s[name_start..name_start + close]) else {
+            return Ok(None);
+        };
+        match reference::parse(content) {
+            None => Ok(None),
+            Some(Ok(r)) => Ok(Some((Piece::Ref(r), name_start + close + 1))),
+            Some(Err(error)) => Err(BadReference {
+                written: content.to_owned(),
+                error,
+            }),
+        }
     }
 }
 
@@ -373,6 +414,30 @@ mod tests {
         assert!(run("${UNSET?x}").is_err());
         // A default that is not used is not evaluated.
         assert_eq!(run("${A:-${NOPE}}"), Ok("a".into()));
+    }
+
+    /// Regression (found by fuzzing): an unclosed `${A:-${A:-...` was re-read
+    /// from every level, in exponential time, and nesting was unbounded.
+    #[test]
+    fn unclosed_nesting_is_text_and_deep_nesting_an_error() {
+        let unclosed = "${A:-".repeat(30);
+        assert_eq!(run(&unclosed), Ok(unclosed.clone()));
+        // Thousands of levels: an error at level 33, at once, with no
+        // stack overflow.
+        let long_unclosed = format!("{}x", "${A:-${B".repeat(4000));
+        assert!(parse(long_unclosed.as_bytes()).is_err());
+        let deep = format!(
+            "{}x{}",
+            "${UNSET:-".repeat(MAX_DEPTH + 1),
+            "}".repeat(MAX_DEPTH + 1)
+        );
+        assert!(parse(deep.as_bytes()).is_err_and(|e| e.error.0.contains("nested more than")));
+        let ok = format!(
+            "{}x{}",
+            "${UNSET:-".repeat(MAX_DEPTH),
+            "}".repeat(MAX_DEPTH)
+        );
+        assert_eq!(run(&ok), Ok("x".into()));
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn strip_arn_suffix(arn: &str) -> Option<&str> {
 
 fn value_of(string: Option<&str>, has_binary: bool) -> Fetched {
     match string {
-        Some(s) => Ok(SecretValue::from_str(s)),
+        Some(s) => Ok(SecretValue::from_text(s)),
         None if has_binary => Err(FetchError::Binary),
         None => Err(FetchError::BadResponse),
     }

@@ -98,7 +98,7 @@ async fn call(client: &Client, region: &str, items: &[Reference]) -> Vec<(Refere
             });
             let value = match found {
                 Some(p) => match p.value() {
-                    Some(v) => Ok(SecretValue::from_str(v)),
+                    Some(v) => Ok(SecretValue::from_text(v)),
                     None => Err(FetchError::BadResponse),
                 },
                 None if out.invalid_parameters().contains(&item.aws_id()) => Err(FetchError::NotFound(
