@@ -205,6 +205,16 @@ fn policy_command(
         .or_else(|| var("AWS_REGION"))
         .or_else(|| var("AWS_DEFAULT_REGION"))
         .unwrap_or_else(|| "*".to_owned());
+    if !policy::is_region(&region) {
+        return Err(vec![Error::Usage(format!(
+            "{region:?} is not a region name"
+        ))]);
+    }
+    if let Some(bad) = kms_keys.iter().find(|k| !policy::is_kms_key_arn(k)) {
+        return Err(vec![Error::Usage(format!(
+            "--kms-key {bad}: give the key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); an alias does not authorise kms:Decrypt"
+        ))]);
+    }
     let refs: Vec<reference::Reference> = if files.is_empty() {
         let (env_files, mut errors) = read_env_files(&config.env_files, config.interpolate);
         let mut plan = plan::plan(env, &env_files, config);
@@ -218,7 +228,22 @@ fn policy_command(
         let mut unreadable = false;
         for (name, text) in read_inputs(files) {
             match text.and_then(|t| check::inputs::read(&name, &t)) {
-                Ok(x) => refs.extend(policy::references_in(&x)),
+                Ok(x) => match policy::references_in(&x) {
+                    Ok((found, ecs_secrets)) => {
+                        refs.extend(found);
+                        if ecs_secrets > 0 {
+                            log::info(&format!(
+                                "{name}: {ecs_secrets} ECS `secrets` entries are fetched with the execution role, not the task role: they are not in this policy"
+                            ));
+                        }
+                    }
+                    Err(errors) => {
+                        for e in errors {
+                            log::error(&format!("{name}: {e}"));
+                        }
+                        unreadable = true;
+                    }
+                },
                 Err(why) => {
                     log::error(&format!(
                         "{name}: cannot read it as a deployment file: {why}"

@@ -10,50 +10,75 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 
 use crate::check::inputs::Extracted;
-use crate::provider::iam_resource;
+use crate::provider::iam_resources;
 use crate::reference::{self, Reference};
 use crate::template;
 
-/// Every reference a deployment file makes: whole values, inline
-/// `${...}` references, `SECRUN_FROM` lists, and ECS `secrets` entries.
-pub fn references_in(x: &Extracted) -> Vec<Reference> {
+/// Every reference the application resolves through secrun in a deployment
+/// file: whole values, inline `${...}` references and `SECRUN_FROM` lists.
+/// ECS `secrets` entries are left out: ECS fetches them with the task's
+/// execution role, not the role the application runs as; their count is
+/// returned so the caller can say so. A malformed reference is an error.
+pub fn references_in(x: &Extracted) -> Result<(Vec<Reference>, usize), Vec<String>> {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
+    fn take(name: &str, written: &str, out: &mut Vec<Reference>, errors: &mut Vec<String>) {
+        match reference::parse(written) {
+            Some(Ok(r)) => out.push(r),
+            Some(Err(e)) => errors.push(format!("{name} ({written}): not a valid reference: {e}")),
+            None => {}
+        }
+    }
     for e in &x.entries {
         if e.name.ends_with("_ARN") {
             continue;
         }
         if e.name == "SECRUN_FROM" {
-            out.extend(
-                e.value
-                    .split(',')
-                    .filter_map(|r| reference::parse(r.trim())?.ok()),
-            );
+            for r in e.value.split(',') {
+                take(&e.name, r.trim(), &mut out, &mut errors);
+            }
             continue;
         }
-        match reference::parse(&e.value) {
-            Some(Ok(r)) => out.push(r),
-            Some(Err(_)) => {}
-            None => {
-                if let Ok(pieces) = template::parse(e.value.as_bytes()) {
-                    let mut refs = Vec::new();
-                    template::references(&pieces, &mut refs);
-                    out.extend(refs.into_iter().cloned());
-                }
+        if reference::parse(&e.value).is_some() {
+            take(&e.name, &e.value, &mut out, &mut errors);
+            continue;
+        }
+        match template::parse(e.value.as_bytes()) {
+            Ok(pieces) => {
+                let mut refs = Vec::new();
+                template::references(&pieces, &mut refs);
+                out.extend(refs.into_iter().cloned());
             }
+            Err(bad) => errors.push(format!(
+                "{} ({}): not a valid inline reference: {}",
+                e.name, bad.written, bad.error
+            )),
         }
     }
-    for s in &x.secrets {
-        // ECS takes an ARN, or for SSM a parameter name in the same region.
-        let written = if s.value_from.starts_with("arn:") {
-            s.value_from.clone()
-        } else {
-            format!("ssm:{}", s.value_from)
-        };
-        if let Some(Ok(r)) = reference::parse(&written) {
-            out.push(r);
-        }
+    if errors.is_empty() {
+        Ok((out, x.secrets.len()))
+    } else {
+        Err(errors)
     }
-    out
+}
+
+/// A KMS key ARN: an alias does not authorise kms:Decrypt.
+pub fn is_kms_key_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "kms"
+        && parts[5].starts_with("key/")
+        && parts[5].len() > 4
+}
+
+/// A region name, or `*`.
+pub fn is_region(s: &str) -> bool {
+    s == "*"
+        || (!s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.contains('-'))
 }
 
 /// The policy document, or `None` when there is nothing to grant.
@@ -65,9 +90,9 @@ pub fn document(refs: &[Reference], region: &str, kms_keys: &[String]) -> Option
         let r = r.without_key();
         let resource_region = r.region().unwrap_or(region).to_owned();
         match r {
-            Reference::SecretsManager { .. } => secrets.insert(iam_resource(&r, &resource_region)),
-            Reference::Ssm { .. } => parameters.insert(iam_resource(&r, &resource_region)),
-        };
+            Reference::SecretsManager { .. } => secrets.extend(iam_resources(&r, &resource_region)),
+            Reference::Ssm { .. } => parameters.extend(iam_resources(&r, &resource_region)),
+        }
     }
     let mut statements = Vec::new();
     if !secrets.is_empty() {
@@ -119,6 +144,7 @@ mod tests {
             must("arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf:SLACK::"),
             must("secretsmanager:rds/sims:password"),
             must("ssm:/sims/db:3"),
+            must("secretsmanager:myapp/prod-config"),
             must("arn:aws:ssm:eu-west-1:111122223333:parameter/shared/key"),
         ];
         let doc = document(
@@ -130,6 +156,8 @@ mod tests {
         assert_eq!(
             doc["Statement"][0]["Resource"],
             json!([
+                "arn:aws:secretsmanager:us-east-2:*:secret:myapp/prod-config",
+                "arn:aws:secretsmanager:us-east-2:*:secret:myapp/prod-config-??????",
                 "arn:aws:secretsmanager:us-east-2:*:secret:rds/sims-??????",
                 "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf"
             ])
@@ -154,19 +182,31 @@ mod tests {
                 {"name": "URI", "value": "pg://u:${secretsmanager:rds:password}@db"},
                 {"name": "DB_SECRET_ARN", "value": "arn:aws:secretsmanager:us-east-2:111122223333:secret:x"},
                 {"name": "PLAIN", "value": "x"}],
-            "secrets": [{"name": "P", "valueFrom": "/sims/db"},
-                        {"name": "S", "valueFrom": "arn:aws:secretsmanager:us-east-2:111122223333:secret:c-AbCdEf:k::"}]}]}"#;
+            "secrets": [{"name": "P", "valueFrom": "/sims/db"}]}]}"#;
         let x = inputs::read("td.json", text).unwrap_or_default();
-        let ids: Vec<String> = references_in(&x).iter().map(Reference::aws_id).collect();
-        assert_eq!(
-            ids,
-            [
-                "a",
-                "b",
-                "rds",
-                "/sims/db",
-                "arn:aws:secretsmanager:us-east-2:111122223333:secret:c-AbCdEf"
-            ]
+        let (refs, ecs_secrets) = references_in(&x).unwrap_or_default();
+        let ids: Vec<String> = refs.iter().map(Reference::aws_id).collect();
+        assert_eq!(ids, ["a", "b", "rds"]);
+        assert_eq!(ecs_secrets, 1, "ECS secrets are the execution role's");
+        let bad = inputs::read(
+            ".env",
+            "E=arn:aws:secretsmanager:us-east-1:111122223333:secret:\n",
+        )
+        .unwrap_or_default();
+        assert!(references_in(&bad).is_err());
+    }
+
+    #[test]
+    fn kms_keys_and_regions_are_checked() {
+        assert!(is_kms_key_arn(
+            "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        ));
+        assert!(!is_kms_key_arn("alias/aws/secretsmanager"));
+        assert!(!is_kms_key_arn(
+            "arn:aws:kms:us-east-2:111122223333:alias/app"
+        ));
+        assert!(
+            is_region("us-east-2") && is_region("*") && !is_region("") && !is_region("eu west")
         );
     }
 }

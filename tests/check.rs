@@ -350,3 +350,90 @@ fn policy_from_the_environment_and_env_files() {
     assert_eq!(run.code(), 1);
     assert!(run.stderr.contains("nothing to grant"));
 }
+
+/// Inputs a review found read as "clean" without being read, or echoed.
+#[test]
+fn inputs_that_cannot_be_read_are_never_clean() {
+    let mut s = Secrun::bare();
+    let v = secret_value();
+    s.marker(&v);
+    let files = [
+        // A bare environment list: read, and its secret found.
+        ("env-list.json", format!(r#"[{{"name": "DB_PASSWORD", "value": "{v}"}}]"#), 1),
+        // An array that is neither: unreadable, not clean.
+        ("numbers.json", "[1, 2]".to_owned(), 2),
+        // container_definitions unknown until apply.
+        (
+            "plan.json",
+            r#"{"format_version": "1.2", "planned_values": {"root_module": {"resources": [{"type": "aws_ecs_task_definition", "values": {"family": "x"}}]}}}"#.to_owned(),
+            2,
+        ),
+        // A service merged from an anchor, in the second YAML document, with a BOM.
+        (
+            "merged.yaml",
+            format!("\u{feff}version: '3'\n---\nx-app: &app\n  environment:\n    DB_PASSWORD: {v}\nservices:\n  web:\n    <<: *app\n"),
+            1,
+        ),
+        // Compose's `$$` escape: the container sees an inline reference.
+        ("escaped.yaml", "services:\n  web:\n    environment:\n      DB_URL: postgresql://app:$${secretsmanager:rds:password}@db/x\n".to_owned(), 0),
+    ];
+    for (name, text, code) in &files {
+        let path = s.write(name, text);
+        let mut c = Secrun::bare();
+        c.marker(&v);
+        c.arg("check").arg(&path);
+        let run = c.run();
+        assert_eq!(run.code(), *code, "{name}: {}", run.stdout);
+    }
+    // A list item whose "name" holds part of a value is not echoed.
+    let path = s.write(
+        "list.yaml",
+        format!("services:\n  web:\n    environment:\n      - \"DJANGO_SECRET_KEY {v}=x\"\n"),
+    );
+    let mut c = Secrun::bare();
+    c.marker(&v);
+    c.arg("check").arg(&path);
+    c.run();
+    // An alias bomb is refused quickly instead of exhausting memory.
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        bomb.push_str(&format!(
+            "{}: &{} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n",
+            (b'a' + i) as char,
+            (b'a' + i) as char,
+            p = (b'a' + i - 1) as char
+        ));
+    }
+    bomb.push_str("services:\n  web:\n    environment:\n      A: b\n");
+    let path = s.write("bomb.yaml", bomb);
+    let mut c = Secrun::bare();
+    c.arg("check").arg(&path);
+    let run = c.run();
+    assert_eq!(run.code(), 2, "{}", run.stdout);
+    assert!(run.stdout.contains("aliases expand"), "{}", run.stdout);
+}
+
+#[test]
+fn policy_refuses_aliases_bad_regions_and_invalid_references() {
+    let mut s = Secrun::bare();
+    s.env("X", "secretsmanager:app")
+        .args(["policy", "--kms-key", "alias/aws/secretsmanager"]);
+    assert_eq!(s.run().code(), 125);
+    let mut s = Secrun::bare();
+    s.env("X", "secretsmanager:app")
+        .args(["policy", "--region", "eu west"]);
+    assert_eq!(s.run().code(), 125);
+    let mut s = Secrun::bare();
+    let f = s.write(
+        "bad.env",
+        "E=arn:aws:secretsmanager:us-east-1:111122223333:secret:\n",
+    );
+    s.arg("policy").arg(&f);
+    let run = s.run();
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr.contains("not a valid reference"),
+        "{}",
+        run.stderr
+    );
+}

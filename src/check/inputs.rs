@@ -63,7 +63,8 @@ pub struct Extracted {
 /// Read one input; `name` is its path (for the extension) or `-`.
 pub fn read(name: &str, text: &str) -> Result<Extracted, String> {
     let lower = name.to_ascii_lowercase();
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let trimmed = text.trim_start();
     if lower.ends_with(".json") || trimmed.starts_with('{') || trimmed.starts_with('[') {
         let json: Value =
             serde_json::from_str(trimmed).map_err(|e| format!("not valid JSON ({e})"))?;
@@ -102,8 +103,35 @@ fn read_json(json: &Value, text: &str) -> Result<Extracted, String> {
         containers(td.get("containerDefinitions"), &mut locator, &mut out)?;
     } else if json.get("containerDefinitions").is_some() {
         containers(json.get("containerDefinitions"), &mut locator, &mut out)?;
-    } else if json.is_array() {
-        containers(Some(json), &mut locator, &mut out)?;
+    } else if let Some(items) = json.as_array() {
+        let has_any = |v: &Value, keys: &[&str]| keys.iter().any(|k| v.get(k).is_some());
+        let container_keys = [
+            "image",
+            "environment",
+            "secrets",
+            "essential",
+            "portMappings",
+            "environmentFiles",
+        ];
+        if !items.is_empty()
+            && items
+                .iter()
+                .all(|i| i.get("name").is_some() && has_any(i, &container_keys))
+        {
+            containers(Some(json), &mut locator, &mut out)?;
+        } else if !items.is_empty()
+            && items
+                .iter()
+                .all(|i| i.get("name").is_some() && i.get("value").is_some())
+        {
+            // A bare `environment` list.
+            let wrapped = serde_json::json!([{ "environment": json }]);
+            containers(Some(&wrapped), &mut locator, &mut out)?;
+        } else {
+            return Err(
+                "a JSON array that is neither container definitions nor an environment list".into(),
+            );
+        }
     } else if [
         "format_version",
         "planned_values",
@@ -216,8 +244,11 @@ fn terraform(json: &Value, locator: &mut Locator, out: &mut Extracted) -> Result
         }
     }
     for values in resources {
-        let Some(defs) = values.get("container_definitions") else {
-            continue;
+        let defs = match values.get("container_definitions") {
+            Some(Value::Null) | None => {
+                return Err("a task definition's container_definitions is not known until apply; check the state after apply, or the file it is rendered from".into())
+            }
+            Some(d) => d,
         };
         let parsed: Value = match defs {
             Value::String(s) => serde_json::from_str(s)
@@ -309,11 +340,24 @@ enum Kind {
     Other,
 }
 
-#[derive(Default)]
 struct Builder {
     stack: Vec<(Node, usize)>,
     anchors: HashMap<usize, Node>,
     roots: Vec<Node>,
+    /// Nodes that aliases may still copy: a file of nested aliases (a
+    /// "billion laughs") must not exhaust memory.
+    budget: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            roots: Vec::new(),
+            budget: 1_000_000,
+        }
+    }
 }
 
 impl Builder {
@@ -365,10 +409,20 @@ impl MarkedEventReceiver for Builder {
                 anchor,
             ),
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
-                    line,
-                    kind: Kind::Other,
-                });
+                let cost = self.anchors.get(&id).map_or(1, size);
+                let node = if cost <= self.budget {
+                    self.budget -= cost;
+                    self.anchors.get(&id).cloned().unwrap_or(Node {
+                        line,
+                        kind: Kind::Other,
+                    })
+                } else {
+                    self.budget = 0;
+                    Node {
+                        line,
+                        kind: Kind::Other,
+                    }
+                };
                 self.add(node, 0);
             }
             _ => {}
@@ -398,7 +452,7 @@ fn scalar(node: &Node) -> Option<&str> {
 fn read_compose(text: &str) -> Result<Extracted, String> {
     let mut builder = Builder::default();
     Parser::new_from_str(text)
-        .load(&mut builder, false)
+        .load(&mut builder, true)
         .map_err(|e| {
             format!(
                 "not valid YAML (line {}, column {})",
@@ -406,21 +460,54 @@ fn read_compose(text: &str) -> Result<Extracted, String> {
                 e.marker().col() + 1
             )
         })?;
-    let root = builder.roots.first().ok_or("an empty YAML file")?;
-    let services = get(root, "services").ok_or("a compose file without `services:`")?;
-    let Kind::Map(items) = &services.kind else {
-        return Err("`services:` is not a map".into());
-    };
+    if builder.budget == 0 {
+        return Err("its aliases expand to more than a million nodes".into());
+    }
     let mut out = Extracted::default();
-    for kv in items.chunks(2) {
-        let (Some(service), Some(body)) = (scalar(&kv[0]), kv.get(1)) else {
+    let mut found = false;
+    // Every document of the file; services and environments may come from
+    // `<<` merges.
+    for root in &builder.roots {
+        let Some(services) = get_merged(root, "services") else {
             continue;
         };
-        if let Some(env) = get(body, "environment") {
-            compose_env(Some(service), env, &mut out);
+        found = true;
+        let Kind::Map(items) = &services.kind else {
+            return Err("`services:` is not a map".into());
+        };
+        for kv in items.chunks(2) {
+            let (Some(service), Some(body)) = (scalar(&kv[0]), kv.get(1)) else {
+                continue;
+            };
+            if let Some(env) = get_merged(body, "environment") {
+                compose_env(Some(service), env, &mut out);
+            }
         }
     }
+    if !found {
+        return Err("a YAML file without `services:`".into());
+    }
     Ok(out)
+}
+
+/// `key` of a map, or of the maps merged into it with `<<`.
+fn get_merged<'n>(map: &'n Node, key: &str) -> Option<&'n Node> {
+    if let Some(v) = get(map, key) {
+        return Some(v);
+    }
+    let merged = get(map, "<<")?;
+    match &merged.kind {
+        Kind::Map(_) => get(merged, key),
+        Kind::Seq(maps) => maps.iter().find_map(|m| get(m, key)),
+        _ => None,
+    }
+}
+
+fn size(node: &Node) -> usize {
+    match &node.kind {
+        Kind::Map(v) | Kind::Seq(v) => 1 + v.iter().map(size).sum::<usize>(),
+        _ => 1,
+    }
 }
 
 fn compose_env(service: Option<&str>, env: &Node, out: &mut Extracted) {
@@ -447,7 +534,8 @@ fn compose_env(service: Option<&str>, env: &Node, out: &mut Extracted) {
                 out.entries.push(EnvEntry {
                     container: container.clone(),
                     name: key.to_owned(),
-                    value: v.to_owned(),
+                    // Compose turns `$$` into `$` before the container sees it.
+                    value: v.replace("$$", "$"),
                     line: Some(kv[0].line),
                 });
             }
@@ -457,10 +545,22 @@ fn compose_env(service: Option<&str>, env: &Node, out: &mut Extracted) {
                 let Some((key, value)) = scalar(item).and_then(|s| s.split_once('=')) else {
                     continue;
                 };
+                // A name that is not a name may be part of a value: never
+                // echo it.
+                let key = key.trim();
+                let valid = !key.is_empty()
+                    && key
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+                let name = if valid {
+                    key.to_owned()
+                } else {
+                    format!("(the entry on line {})", item.line)
+                };
                 out.entries.push(EnvEntry {
                     container: container.clone(),
-                    name: key.trim().to_owned(),
-                    value: value.to_owned(),
+                    name,
+                    value: value.replace("$$", "$"),
                     line: Some(item.line),
                 });
             }

@@ -94,6 +94,12 @@ pub fn check(inputs: &[(String, Result<String, String>)], allow: &[String]) -> R
             }
         }
         for f in &extracted.env_files {
+            // Only an S3 ARN is echoed: a presigned URL carries a credential.
+            let shown = if f.value.starts_with("arn:") {
+                f.value.as_str()
+            } else {
+                "(not an S3 ARN)"
+            };
             let place = f
                 .container
                 .as_deref()
@@ -103,12 +109,12 @@ pub fn check(inputs: &[(String, Result<String, String>)], allow: &[String]) -> R
                 file: file.clone(),
                 container: f.container.clone(),
                 variable: None,
-                environment_file: Some(f.value.clone()),
+                environment_file: Some(shown.to_owned()),
                 rule: Rule::EnvironmentFile,
                 line: f.line,
                 message: format!(
                     "the environment file {}{place} is plaintext at rest on S3; move its variables to one JSON secret in Secrets Manager and load it with SECRUN_FROM, or list them under `secrets`.",
-                    f.value
+                    shown
                 ),
             });
         }

@@ -16,7 +16,7 @@ pub enum Rule {
     AwsAccessKeyId,
     AwsSecretAccessKey,
     SlackToken,
-    SlackWebhook,
+    WebhookUrl,
     GoogleApiKey,
     GithubToken,
     StripeSecretKey,
@@ -32,7 +32,7 @@ pub const ALL: [Rule; 13] = [
     Rule::AwsAccessKeyId,
     Rule::AwsSecretAccessKey,
     Rule::SlackToken,
-    Rule::SlackWebhook,
+    Rule::WebhookUrl,
     Rule::GoogleApiKey,
     Rule::GithubToken,
     Rule::StripeSecretKey,
@@ -50,7 +50,7 @@ impl Rule {
             Rule::AwsAccessKeyId => "aws-access-key-id",
             Rule::AwsSecretAccessKey => "aws-secret-access-key",
             Rule::SlackToken => "slack-token",
-            Rule::SlackWebhook => "slack-webhook",
+            Rule::WebhookUrl => "webhook-url",
             Rule::GoogleApiKey => "google-api-key",
             Rule::GithubToken => "github-token",
             Rule::StripeSecretKey => "stripe-secret-key",
@@ -69,7 +69,7 @@ impl Rule {
             Rule::AwsAccessKeyId => "PlaintextAwsAccessKeyId",
             Rule::AwsSecretAccessKey => "PlaintextAwsSecretAccessKey",
             Rule::SlackToken => "PlaintextSlackToken",
-            Rule::SlackWebhook => "PlaintextSlackWebhook",
+            Rule::WebhookUrl => "PlaintextWebhookUrl",
             Rule::GoogleApiKey => "PlaintextGoogleApiKey",
             Rule::GithubToken => "PlaintextGithubToken",
             Rule::StripeSecretKey => "PlaintextStripeSecretKey",
@@ -88,7 +88,7 @@ impl Rule {
             Rule::AwsAccessKeyId => "AWS access key id in plaintext",
             Rule::AwsSecretAccessKey => "AWS secret access key in plaintext",
             Rule::SlackToken => "Slack token in plaintext",
-            Rule::SlackWebhook => "Slack webhook URL in plaintext",
+            Rule::WebhookUrl => "chat webhook URL (Slack, Discord, Teams) in plaintext",
             Rule::GoogleApiKey => "Google API key in plaintext",
             Rule::GithubToken => "GitHub token in plaintext",
             Rule::StripeSecretKey => "Stripe secret key in plaintext",
@@ -161,7 +161,7 @@ fn entropy(s: &str) -> f64 {
 fn is_random_looking(v: &str, min_len: usize) -> bool {
     let b = v.as_bytes();
     v.len() >= min_len
-        && all(v, |c| c.is_ascii_alphanumeric() || b"+/=_-.~".contains(&c))
+        && all(v, |c| c.is_ascii_alphanumeric() || b"+/=_-".contains(&c))
         && b.iter().any(u8::is_ascii_digit)
         && b.iter().any(u8::is_ascii_lowercase)
         && b.iter().any(u8::is_ascii_uppercase)
@@ -195,8 +195,15 @@ fn known_format(name: &str, v: &str) -> Option<Rule> {
     {
         return Some(Rule::SlackToken);
     }
-    if v.starts_with("https://hooks.slack.com/services/") {
-        return Some(Rule::SlackWebhook);
+    const WEBHOOKS: [&str; 5] = [
+        "https://hooks.slack.com/services/",
+        "https://discord.com/api/webhooks/",
+        "https://discordapp.com/api/webhooks/",
+        ".webhook.office.com/",
+        "https://outlook.office.com/webhook/",
+    ];
+    if WEBHOOKS.iter().any(|w| v.contains(w)) {
+        return Some(Rule::WebhookUrl);
     }
     if v.len() == 39
         && v.starts_with("AIza")
@@ -247,8 +254,10 @@ fn known_format(name: &str, v: &str) -> Option<Rule> {
     None
 }
 
-/// `scheme://user:password@host`, `user:password@tcp(host)/db`, or
-/// `Password=...;` with a password that is not a placeholder.
+/// `scheme://user:password@host`, `user:password@tcp(host)/db`, a key as a
+/// URL's user (Sentry), or `password=`, `sig=`, `_authToken=` anywhere
+/// (connection strings, JDBC and SAS query strings, JAAS, .npmrc), with a
+/// value that is not a placeholder.
 fn has_plaintext_password(v: &str) -> bool {
     let userinfo = match v.split_once("://") {
         Some((scheme, rest))
@@ -267,28 +276,40 @@ fn has_plaintext_password(v: &str) -> bool {
             .map(|(u, _)| u),
     };
     if let Some(userinfo) = userinfo {
-        return match userinfo.split_once(':') {
+        let found = match userinfo.split_once(':') {
             Some((_, password)) => !password.is_empty() && !is_placeholder(password),
             // A key as the user part (a Sentry DSN): generated, not a name.
             None => looks_generated(userinfo) && !is_placeholder(userinfo),
         };
+        if found {
+            return true;
+        }
     }
-    // ADO.NET / JDBC / Azure style: Server=db;User Id=app;Password=...;
-    const KEYS: [&str; 5] = [
-        "password",
-        "pwd",
-        "accountkey",
-        "sharedaccesskey",
-        "sharedaccesssignature",
+    const KEYS: [&str; 8] = [
+        "password=",
+        "passwd=",
+        "pwd=",
+        "accountkey=",
+        "sharedaccesskey=",
+        "sharedaccesssignature=",
+        "sig=",
+        "_authtoken=",
     ];
-    v.contains(';')
-        && v.split(';').any(|part| {
-            part.split_once('=').is_some_and(|(k, val)| {
-                KEYS.contains(&ascii_lower(k.trim()).as_str())
-                    && !val.trim().is_empty()
-                    && !is_placeholder(val.trim())
-            })
+    let lower = ascii_lower(v);
+    KEYS.iter().any(|k| {
+        lower.match_indices(k).any(|(at, _)| {
+            // A whole key: at the start, or after a separator.
+            let boundary = at == 0
+                || lower.as_bytes()[at - 1].is_ascii_punctuation()
+                || lower.as_bytes()[at - 1] == b' ';
+            let rest = v[at + k.len()..].trim_start_matches(['"', '\'']);
+            let value: String = rest
+                .chars()
+                .take_while(|c| !";&\"', ".contains(*c))
+                .collect();
+            boundary && !value.is_empty() && !is_placeholder(&value)
         })
+    })
 }
 
 /// Placeholders, interpolations and references: not a value at all.
@@ -305,6 +326,10 @@ fn is_placeholder(v: &str) -> bool {
         return true;
     }
     let words = [
+        "local",
+        "test",
+        "fake",
+        "minioadmin",
         "changeme",
         "change_me",
         "change-me",
@@ -407,6 +432,9 @@ fn is_public(v: &str) -> bool {
         || v.contains("-----BEGIN RSA PUBLIC KEY")
         || v.starts_with("pk_live_")
         || v.starts_with("pk_test_")
+        || ["sha256-", "sha384-", "sha512-"]
+            .iter()
+            .any(|p| v.starts_with(p))
         || v.split_once("sha256:")
             .is_some_and(|(_, d)| d.len() == 64 && is_hex(d))
 }
@@ -415,6 +443,7 @@ fn is_public(v: &str) -> bool {
 fn could_be_credential(lname: &str, v: &str) -> bool {
     let l = ascii_lower(v.trim());
     !(is_placeholder(v)
+        || v.starts_with("arn:")
         || is_boolean(&l)
         || is_number(v)
         || is_duration(v)
@@ -425,85 +454,87 @@ fn could_be_credential(lname: &str, v: &str) -> bool {
         || (is_hex(v) && [7, 8, 12, 40, 64].contains(&v.len()) && is_revision_like(lname)))
 }
 
+/// Words of a name that say it holds a secret.
+const SECRET_WORDS: [&str; 12] = [
+    "secret",
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "pw",
+    "passphrase",
+    "token",
+    "credential",
+    "credentials",
+    "dsn",
+    "apikey",
+];
+
+/// Words that make `KEY` after them a secret: `API_KEY`, `PRIVATE_KEY`.
+const KEY_QUALIFIERS: [&str; 16] = [
+    "api",
+    "private",
+    "access",
+    "secret",
+    "consumer",
+    "license",
+    "signing",
+    "encryption",
+    "auth",
+    "master",
+    "client",
+    "hmac",
+    "jwt",
+    "session",
+    "webhook",
+    "app",
+];
+
+/// Words that may follow the secret word and still name the secret itself:
+/// `SECRET_KEY_BASE`, `SECURITY_PASSWORD_SALT`, `ACCESS_TOKEN_SECRET`.
+/// Any other word describes it instead: `API_KEY_HEADER`, `TOKEN_TTL`,
+/// `PASSWORD_RESET_EMAIL_SUBJECT`.
+const STILL_THE_SECRET: [&str; 16] = [
+    "key", "secret", "token", "base", "salt", "value", "b64", "base64", "pem", "hex", "raw",
+    "string", "data", "json", "pass", "password",
+];
+
+/// Words of a name that make its value public: `STRIPE_PUBLISHABLE_KEY`,
+/// `RECAPTCHA_SITE_KEY`, `MAPBOX_PUBLIC_TOKEN`.
+const PUBLIC_WORDS: [&str; 3] = ["public", "publishable", "site"];
+
 /// How strongly a name says its value is a secret.
 #[derive(PartialEq, Eq)]
 enum Says {
     Nothing,
-    /// Ends in `_KEY`: a cache key or sort key as often as an API key.
+    /// Ends in `_KEY`: a cache key or an S3 key as often as an API key.
     Weakly,
     Strongly,
+    /// The name says the value is public.
+    Public,
 }
 
-/// Last words that make a name describe a secret rather than hold one:
-/// `API_KEY_HEADER`, `ACCESS_TOKEN_AUDIENCE`, `SECURITY_PASSWORD_HASH`.
-const DESCRIPTORS: [&str; 34] = [
-    "header",
-    "audience",
-    "issuer",
-    "algorithm",
-    "alg",
-    "hash",
-    "type",
-    "backend",
-    "provider",
-    "mode",
-    "name",
-    "format",
-    "field",
-    "prefix",
-    "suffix",
-    "enabled",
-    "required",
-    "host",
-    "port",
-    "endpoint",
-    "user",
-    "username",
-    "ttl",
-    "length",
-    "expiry",
-    "expires",
-    "expiration",
-    "timeout",
-    "lifetime",
-    "seconds",
-    "minutes",
-    "days",
-    "rotation",
-    "region",
-];
-
-/// `PWD` alone is the shell's working directory, not a password.
 fn says_secret(lname: &str) -> Says {
-    if lname
-        .rsplit('_')
-        .next()
-        .is_some_and(|last| DESCRIPTORS.contains(&last))
-    {
+    let words: Vec<&str> = lname
+        .split(['_', '-', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.iter().any(|w| PUBLIC_WORDS.contains(w)) {
+        return Says::Public;
+    }
+    // `PWD` alone is the shell's working directory.
+    if lname == "pwd" {
         return Says::Nothing;
     }
-    const WORDS: [&str; 17] = [
-        "secret",
-        "password",
-        "passwd",
-        "passphrase",
-        "token",
-        "api_key",
-        "apikey",
-        "private_key",
-        "access_key",
-        "credential",
-        "dsn",
-        "consumer_key",
-        "license_key",
-        "signing_key",
-        "encryption_key",
-        "auth_key",
-        "_pwd",
-    ];
-    if WORDS.iter().any(|w| lname.contains(w)) {
+    let is_secret_word = |i: usize| {
+        SECRET_WORDS.contains(&words[i])
+            || (words[i] == "key" && i > 0 && KEY_QUALIFIERS.contains(&words[i - 1]))
+    };
+    let strong = (0..words.len())
+        .any(|i| is_secret_word(i) && words[i + 1..].iter().all(|w| STILL_THE_SECRET.contains(w)));
+    if strong {
         Says::Strongly
-    } else if lname.ends_with("_key") && !lname.ends_with("public_key") {
+    } else if words.last() == Some(&"key") {
         Says::Weakly
     } else {
         Says::Nothing
@@ -523,18 +554,23 @@ pub fn classify(name: &str, value: &str) -> Option<Rule> {
         return None;
     }
     let v = value.trim();
-    if is_placeholder(v) {
-        return None;
-    }
+    // Known formats first: a URL with a literal password is a finding even
+    // when another part of it is `${...}`.
     if let Some(rule) = known_format(name, v) {
         return Some(rule);
+    }
+    if is_placeholder(v) {
+        return None;
     }
     if !could_be_credential(&lname, v) {
         return None;
     }
     match says_secret(&lname) {
+        Says::Public => None,
         Says::Strongly if v.len() >= 4 => Some(Rule::SecretName),
-        Says::Weakly if looks_generated(v) => Some(Rule::SecretName),
+        Says::Weakly if is_random_looking(v, 16) || (looks_generated(v) && !v.contains('/')) => {
+            Some(Rule::SecretName)
+        }
         _ if is_random_looking(v, 24) && !is_hex(v) => Some(Rule::HighEntropy),
         _ => None,
     }
@@ -723,5 +759,90 @@ mod corpus {
         let recall = tp as f64 / (tp + fn_).max(1) as f64;
         eprintln!("values.tsv: {tp} true positives, {fp} false positives, {fn_} missed, {tn} true negatives; precision {precision:.3}, recall {recall:.3}");
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}
+
+/// Cases a review found on realistic settings (all values fake).
+#[cfg(test)]
+mod review {
+    use super::{classify, Rule};
+
+    #[test]
+    fn ordinary_settings_that_name_secrets_are_not_findings() {
+        let cases = [
+            ("SECRETARY_EMAIL", "jane.doe@example.com"),
+            ("TOKENIZER_MODEL", "bert-base-uncased"),
+            ("TOKEN_BUCKET_CAPACITY", "100/minute"),
+            (
+                "PASSWORD_RESET_EMAIL_SUBJECT",
+                "Reset your Sims Portal password",
+            ),
+            ("PASSWORD_POLICY", "min_length=12,require_digit=true"),
+            ("PASSWORD_COMPLEXITY", "high"),
+            (
+                "PASSWORD_HASHERS",
+                "django.contrib.auth.hashers.Argon2PasswordHasher",
+            ),
+            ("DB_PASSWORD_AUTH", "scram-sha-256"),
+            ("CSRF_TOKEN_COOKIE", "csrftoken"),
+            ("TOKEN_ENDPOINT_AUTH_METHOD", "client_secret_post"),
+            ("TOKEN_STORE", "redis"),
+            ("SSO_TOKEN_TYPES", "id_token,access_token"),
+            ("API_KEY_LOCATION", "header"),
+            ("CREDENTIALS_PATH", "config/credentials.json"),
+            ("SECRET_KEY_BASE_PATH", "config/secrets"),
+            ("SIGNING_KEY_ID", "kid-2024-11"),
+            ("SECRETS_MANAGER_SECRET_ID", "simsportal/prod"),
+            (
+                "KMS_KEY",
+                "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            ),
+            ("S3_KEY", "uploads/2024/report.csv"),
+            ("OBJECT_KEY", "reports/monthly/2024-11/summary.pdf"),
+            (
+                "RECAPTCHA_SITE_KEY",
+                "6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI",
+            ),
+            (
+                "MAPBOX_PUBLIC_TOKEN",
+                "pk.eyJ1Ijoic2ltcyIsImEiOiJjbGZ4In0.Zk29fj3KqPxxQ",
+            ),
+            (
+                "PUBLIC_KEY",
+                "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEq8Zt4Kx0Yb7Pn2Lm9Wv5Rc1Sd6Fg3Hj8",
+            ),
+            (
+                "JQUERY_SRI",
+                "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC",
+            ),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+        ];
+        for (name, value) in cases {
+            assert_eq!(classify(name, value), None, "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn secrets_in_less_usual_shapes_are_findings() {
+        let cases = [
+            ("SMTP_PASS", "Zk29fj3KqP!", Rule::SecretName),
+            ("MAIL_PASS", "hunter22", Rule::SecretName),
+            ("SMTP_PW", "Zk29fj3KqP", Rule::SecretName),
+            ("SECRET_KEY_BASE", "9f8e7d6c5b4a39281706f5e4d3c2b1a0", Rule::SecretName),
+            ("DATABASE_URL", "postgresql://app:RealPass123@${DB_HOST}:5432/sims", Rule::PasswordInUrl),
+            ("JDBC_URL", "jdbc:postgresql://db/sims?user=app&password=Zk29fj3KqP", Rule::PasswordInUrl),
+            ("AZURE_BLOB_URL", "https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=Zk29fj3KqPxxQ%3D", Rule::PasswordInUrl),
+            ("DISCORD_WEBHOOK", "https://discord.com/api/webhooks/123456789/Zk29fj3KqPxxQ", Rule::WebhookUrl),
+            ("NPMRC", "//registry.npmjs.org/:_authToken=npm_Zk29fj3KqPxxQ7Lm2Wv5", Rule::PasswordInUrl),
+            (
+                "KAFKA_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"app\" password=\"Zk29fj3KqP\";",
+                Rule::PasswordInUrl,
+            ),
+        ];
+        for (name, value, rule) in cases {
+            assert_eq!(classify(name, value), Some(rule), "{name}");
+        }
     }
 }

@@ -81,6 +81,27 @@ impl FetchError {
     }
 }
 
+/// Every resource to grant for `r`: a name whose last `-` + 6 characters
+/// may be the random suffix or part of the name (`app/prod-config`) gets
+/// both `NAME` and `NAME-??????`, so that the grant holds either way.
+pub fn iam_resources(r: &Reference, region: &str) -> Vec<String> {
+    let exact = iam_resource(r, region);
+    match r {
+        // AWS's suffix is 6 random letters and digits: an all-lowercase
+        // ending is as likely a word of the name (`-config`, `-master`).
+        Reference::SecretsManager { name, .. }
+            if strip_random_suffix(name).is_some()
+                && name
+                    .rsplit('-')
+                    .next()
+                    .is_some_and(|s| s.bytes().all(|b| b.is_ascii_lowercase())) =>
+        {
+            vec![exact.clone(), format!("{exact}-??????")]
+        }
+        _ => vec![exact],
+    }
+}
+
 /// The partition a region belongs to.
 pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
