@@ -159,7 +159,8 @@ mod tests {
                 "arn:aws:secretsmanager:us-east-2:*:secret:myapp/prod-config",
                 "arn:aws:secretsmanager:us-east-2:*:secret:myapp/prod-config-??????",
                 "arn:aws:secretsmanager:us-east-2:*:secret:rds/sims-??????",
-                "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf"
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf",
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf-??????"
             ])
         );
         assert_eq!(doc["Statement"][1]["Resource"], "*");

@@ -108,10 +108,17 @@ fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetche
             // Each attempt has its own deadline, a quarter of the whole: a
             // connection that hangs is retried (or, for a batch call, its
             // secrets are fetched one by one) while time remains.
-            let attempt = (timeout / 4).clamp(Duration::from_millis(500), Duration::from_secs(10));
-            let timeouts = aws_config::timeout::TimeoutConfig::builder()
-                .operation_attempt_timeout(attempt)
-                .build();
+            // With a short --timeout, the whole deadline alone applies: an
+            // attempt limit under 3 s would cut off a cold credential fetch or
+            // a slow TLS handshake.
+            let attempt = timeout / 4;
+            let timeouts = if attempt >= Duration::from_secs(3) {
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(attempt.min(Duration::from_secs(10)))
+                    .build()
+            } else {
+                aws_config::timeout::TimeoutConfig::builder().build()
+            };
             let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .timeout_config(timeouts)
                 .load()

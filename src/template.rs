@@ -82,12 +82,24 @@ pub const MAX_DEPTH: usize = 32;
 struct Parser<'s> {
     s: &'s [u8],
     not_ours: Vec<bool>,
+    /// For each position, where the next `}` is (`s.len()` if none): found
+    /// once, not scanned for from every unclosed inline reference.
+    next_close: Vec<usize>,
 }
 
 pub fn parse(input: &[u8]) -> Result<Vec<Piece>, BadReference> {
+    let mut next_close = vec![input.len(); input.len() + 1];
+    for i in (0..input.len()).rev() {
+        next_close[i] = if input[i] == b'}' {
+            i
+        } else {
+            next_close[i + 1]
+        };
+    }
     let mut parser = Parser {
         s: input,
         not_ours: vec![false; input.len()],
+        next_close,
     };
     let mut pos = 0;
     let (pieces, _) = parser.seq(&mut pos, 0)?;
@@ -216,9 +228,11 @@ impl Parser<'_> {
             return Ok(Some((Piece::Var { name, op: Some(op) }, pos)));
         }
         // An inline reference: `${secretsmanager:...}`, `${ssm:...}`, `${arn:...}`.
-        let Some(close) = s[name_start..].iter().position(|&b| b == b'}') else {
+        let close_at = self.next_close[name_start];
+        if close_at == s.len() {
             return Ok(None);
-        };
+        }
+        let close = close_at - name_start;
         let Ok(content) = std::str::from_utf8(&s[name_start..name_start + close]) else {
             return Ok(None);
         };

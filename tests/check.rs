@@ -336,7 +336,9 @@ fn policy_from_the_environment_and_env_files() {
         serde_json::json!([
             "arn:aws:secretsmanager:eu-west-1:*:secret:rds/sims-??????",
             "arn:aws:secretsmanager:eu-west-1:*:secret:simsportal/prod-??????",
-            "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf"
+            "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf",
+            // `AbCdEf` may be the random suffix or part of the name: both.
+            "arn:aws:secretsmanager:us-east-2:111122223333:secret:simsportal/prod-AbCdEf-??????"
         ])
     );
     assert_eq!(

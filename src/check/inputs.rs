@@ -16,6 +16,20 @@ use yaml_rust2::scanner::Marker;
 
 use crate::dotenv;
 
+/// A variable name as `check` may print it: a name that is not a name (a
+/// value pasted into the key, say) is replaced by where it is.
+fn shown_name(key: &str, place: impl FnOnce() -> String) -> String {
+    let valid = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if valid {
+        key.to_owned()
+    } else {
+        format!("(the entry {})", place())
+    }
+}
+
 /// One `environment` entry.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EnvEntry {
@@ -176,11 +190,16 @@ fn containers(
                 Value::Null => continue,
                 other => other.to_string(),
             };
+            let line = locator.find(name);
             out.entries.push(EnvEntry {
                 container: container.clone(),
-                name: name.to_owned(),
+                name: shown_name(name, || {
+                    line.map_or("with an invalid name".to_owned(), |l| {
+                        format!("on line {l}")
+                    })
+                }),
                 value,
-                line: locator.find(name),
+                line,
             });
         }
         for s in def
@@ -533,7 +552,7 @@ fn compose_env(service: Option<&str>, env: &Node, out: &mut Extracted) {
                 };
                 out.entries.push(EnvEntry {
                     container: container.clone(),
-                    name: key.to_owned(),
+                    name: shown_name(key, || format!("on line {}", kv[0].line)),
                     // Compose turns `$$` into `$` before the container sees it.
                     value: v.replace("$$", "$"),
                     line: Some(kv[0].line),
@@ -547,16 +566,7 @@ fn compose_env(service: Option<&str>, env: &Node, out: &mut Extracted) {
                 };
                 // A name that is not a name may be part of a value: never
                 // echo it.
-                let key = key.trim();
-                let valid = !key.is_empty()
-                    && key
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-                let name = if valid {
-                    key.to_owned()
-                } else {
-                    format!("(the entry on line {})", item.line)
-                };
+                let name = shown_name(key.trim(), || format!("on line {}", item.line));
                 out.entries.push(EnvEntry {
                     container: container.clone(),
                     name,

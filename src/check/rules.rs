@@ -454,20 +454,30 @@ fn could_be_credential(lname: &str, v: &str) -> bool {
         || (is_hex(v) && [7, 8, 12, 40, 64].contains(&v.len()) && is_revision_like(lname)))
 }
 
-/// Words of a name that say it holds a secret.
-const SECRET_WORDS: [&str; 12] = [
+/// Secret words, matched inside a name's words too, so that glued names
+/// (`PGPASSWORD`, `clientSecret`, `AUTHTOKEN`) and plurals count.
+const SECRET_WORDS: [&str; 8] = [
     "secret",
     "password",
     "passwd",
-    "pass",
-    "pwd",
-    "pw",
     "passphrase",
     "token",
     "credential",
-    "credentials",
-    "dsn",
     "apikey",
+    "dsn",
+];
+
+/// Short secret words, matched as whole words only: `SMTP_PASS`, `DB_PW`.
+const SHORT_SECRET_WORDS: [&str; 3] = ["pass", "pwd", "pw"];
+
+/// Words that contain a secret word without being one.
+const NOT_SECRET_WORDS: [&str; 6] = [
+    "secretary",
+    "secretariat",
+    "tokenizer",
+    "tokenize",
+    "tokenized",
+    "passport",
 ];
 
 /// Words that make `KEY` after them a secret: `API_KEY`, `PRIVATE_KEY`.
@@ -490,17 +500,77 @@ const KEY_QUALIFIERS: [&str; 16] = [
     "app",
 ];
 
-/// Words that may follow the secret word and still name the secret itself:
-/// `SECRET_KEY_BASE`, `SECURITY_PASSWORD_SALT`, `ACCESS_TOKEN_SECRET`.
-/// Any other word describes it instead: `API_KEY_HEADER`, `TOKEN_TTL`,
-/// `PASSWORD_RESET_EMAIL_SUBJECT`.
-const STILL_THE_SECRET: [&str; 16] = [
-    "key", "secret", "token", "base", "salt", "value", "b64", "base64", "pem", "hex", "raw",
-    "string", "data", "json", "pass", "password",
+/// Words that, after the secret word, make the name describe the secret
+/// rather than hold it: `API_KEY_HEADER`, `TOKEN_TTL_SECONDS`,
+/// `PASSWORD_RESET_EMAIL_SUBJECT`. Any other word (`_PROD`, `_V2`, `_1`)
+/// still names the secret itself.
+const DESCRIPTORS: [&str; 62] = [
+    "header",
+    "audience",
+    "issuer",
+    "algorithm",
+    "alg",
+    "hash",
+    "hashers",
+    "hasher",
+    "type",
+    "types",
+    "backend",
+    "provider",
+    "mode",
+    "name",
+    "format",
+    "field",
+    "prefix",
+    "suffix",
+    "enabled",
+    "disabled",
+    "required",
+    "host",
+    "port",
+    "endpoint",
+    "user",
+    "username",
+    "ttl",
+    "length",
+    "expiry",
+    "expires",
+    "expiration",
+    "timeout",
+    "lifetime",
+    "seconds",
+    "minutes",
+    "days",
+    "rotation",
+    "region",
+    "reset",
+    "policy",
+    "complexity",
+    "cookie",
+    "method",
+    "model",
+    "store",
+    "location",
+    "path",
+    "dir",
+    "file",
+    "id",
+    "ids",
+    "arn",
+    "capacity",
+    "bucket",
+    "subject",
+    "email",
+    "auth",
+    "count",
+    "limit",
+    "min",
+    "max",
+    "manager",
 ];
 
-/// Words of a name that make its value public: `STRIPE_PUBLISHABLE_KEY`,
-/// `RECAPTCHA_SITE_KEY`, `MAPBOX_PUBLIC_TOKEN`.
+/// Words that, right before `KEY` or `TOKEN`, make the value public:
+/// `STRIPE_PUBLISHABLE_KEY`, `RECAPTCHA_SITE_KEY`, `MAPBOX_PUBLIC_TOKEN`.
 const PUBLIC_WORDS: [&str; 3] = ["public", "publishable", "site"];
 
 /// How strongly a name says its value is a secret.
@@ -514,27 +584,58 @@ enum Says {
     Public,
 }
 
-fn says_secret(lname: &str) -> Says {
-    let words: Vec<&str> = lname
-        .split(['_', '-', '.'])
-        .filter(|w| !w.is_empty())
-        .collect();
-    if words.iter().any(|w| PUBLIC_WORDS.contains(w)) {
-        return Says::Public;
+/// Splits a name into lowercase words at `_`, `-`, `.` and camelCase.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c == '_' || c == '-' || c == '.' {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
     }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+fn says_secret(name: &str) -> Says {
+    let words = name_words(name);
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
     // `PWD` alone is the shell's working directory.
-    if lname == "pwd" {
+    if w == ["pwd"] {
         return Says::Nothing;
     }
+    for i in 1..w.len() {
+        if PUBLIC_WORDS.contains(&w[i - 1]) && (w[i] == "key" || w[i] == "token") {
+            return Says::Public;
+        }
+    }
     let is_secret_word = |i: usize| {
-        SECRET_WORDS.contains(&words[i])
-            || (words[i] == "key" && i > 0 && KEY_QUALIFIERS.contains(&words[i - 1]))
+        let word = w[i];
+        (SECRET_WORDS.iter().any(|s| word.contains(s))
+            && !NOT_SECRET_WORDS.iter().any(|n| word.starts_with(n)))
+            || SHORT_SECRET_WORDS.contains(&word)
+            || (word == "key" && i > 0 && KEY_QUALIFIERS.contains(&w[i - 1]))
+            || ["secretkey", "privatekey", "accesskey", "apikeys"]
+                .iter()
+                .any(|s| word.contains(s))
     };
-    let strong = (0..words.len())
-        .any(|i| is_secret_word(i) && words[i + 1..].iter().all(|w| STILL_THE_SECRET.contains(w)));
+    let strong = (0..w.len())
+        .any(|i| is_secret_word(i) && !w[i + 1..].iter().any(|x| DESCRIPTORS.contains(x)));
     if strong {
         Says::Strongly
-    } else if words.last() == Some(&"key") {
+    } else if w.last() == Some(&"key") {
         Says::Weakly
     } else {
         Says::Nothing
@@ -565,7 +666,7 @@ pub fn classify(name: &str, value: &str) -> Option<Rule> {
     if !could_be_credential(&lname, v) {
         return None;
     }
-    match says_secret(&lname) {
+    match says_secret(name) {
         Says::Public => None,
         Says::Strongly if v.len() >= 4 => Some(Rule::SecretName),
         Says::Weakly if is_random_looking(v, 16) || (looks_generated(v) && !v.contains('/')) => {
@@ -843,6 +944,49 @@ mod review {
         ];
         for (name, value, rule) in cases {
             assert_eq!(classify(name, value), Some(rule), "{name}");
+        }
+    }
+}
+
+/// Names a second review found missed by whole-word matching.
+#[cfg(test)]
+mod review_names {
+    use super::{classify, Rule};
+
+    #[test]
+    fn glued_plural_and_suffixed_names_are_findings() {
+        for name in [
+            "PGPASSWORD",
+            "MYSQLPASSWORD",
+            "dbPassword",
+            "clientSecret",
+            "SECRETKEY",
+            "AUTHTOKEN",
+            "ACCESSTOKEN",
+            "PASSWORD1",
+            "SECRETS",
+            "PASSWORDS",
+            "TOKENS",
+            "DB_PASSWORD_PROD",
+            "DB_PASSWORD_RO",
+            "PASSWORD_1",
+            "SMTP_PASSWORD_2",
+            "REDIS_PASSWORD_PRIMARY",
+            "JWT_SECRET_PROD",
+            "API_SECRET_V2",
+            "ACCESS_TOKEN_V2",
+            "SLACK_BOT_TOKEN_PROD",
+            "AUTH_TOKEN_CURRENT",
+            "STRIPE_API_KEY_LIVE",
+            "SITE_PASSWORD",
+            "SITE_SECRET_KEY",
+            "PUBLIC_API_SECRET",
+        ] {
+            assert_eq!(
+                classify(name, "Hunter2Pass"),
+                Some(Rule::SecretName),
+                "{name}"
+            );
         }
     }
 }

@@ -87,15 +87,7 @@ impl FetchError {
 pub fn iam_resources(r: &Reference, region: &str) -> Vec<String> {
     let exact = iam_resource(r, region);
     match r {
-        // AWS's suffix is 6 random letters and digits: an all-lowercase
-        // ending is as likely a word of the name (`-config`, `-master`).
-        Reference::SecretsManager { name, .. }
-            if strip_random_suffix(name).is_some()
-                && name
-                    .rsplit('-')
-                    .next()
-                    .is_some_and(|s| s.bytes().all(|b| b.is_ascii_lowercase())) =>
-        {
+        Reference::SecretsManager { name, .. } if strip_random_suffix(name).is_some() => {
             vec![exact.clone(), format!("{exact}-??????")]
         }
         _ => vec![exact],
