@@ -428,19 +428,9 @@ pub fn assemble(plan: &Plan, resolved: &Resolved) -> Outcome {
             Err(()) => Err(eval
                 .errors
                 .iter()
-                .find_map(|e| match e {
-                    Error::Variable {
-                        var,
-                        reference: Some(r),
-                        message,
-                    } if *var == name => Some(format!("{r}: {message}")),
-                    Error::Variable {
-                        var,
-                        reference: None,
-                        message,
-                    } if *var == name => Some(message.clone()),
-                    _ => None,
-                })
+                .filter(|e| matches!(e, Error::Variable { var, .. } if *var == name))
+                .map(|e| e.subject().1)
+                .next()
                 .unwrap_or_else(|| "could not be resolved".into())),
         };
         lines.push(Line {

@@ -51,6 +51,36 @@ impl Error {
         }
     }
 
+    /// What the error is about (a variable, a bundle key, a file) and what
+    /// it says, for per-variable reports.
+    pub fn subject(&self) -> (String, String) {
+        match self {
+            Error::Variable {
+                var,
+                reference: Some(r),
+                message,
+            } => (var.clone(), format!("{r}: {message}")),
+            Error::Variable {
+                var,
+                reference: None,
+                message,
+            } => (var.clone(), message.clone()),
+            Error::Bundle {
+                bundle,
+                key: Some(k),
+                message,
+            } => (k.clone(), format!("bundle {bundle}: {message}")),
+            Error::Bundle {
+                bundle,
+                key: None,
+                message,
+            } => (format!("(bundle {bundle})"), message.clone()),
+            Error::EnvFile { .. } => ("(env file)".into(), self.to_string()),
+            Error::SecretsFile { .. } => ("(secrets file)".into(), self.to_string()),
+            other => ("(secrun)".into(), other.to_string()),
+        }
+    }
+
     pub fn variable(
         var: impl Into<String>,
         reference: Option<String>,

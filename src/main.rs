@@ -108,9 +108,9 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
             return Ok(u8::try_from(code).unwrap_or(125));
         }
     }
-    // From here on this process may hold secret values: no core dump, no
-    // ptrace by other processes. The command, once exec'd, is dumpable again.
-    let _ = process::signals::unblock_all();
+    // Signals are unblocked again (above). From here on this process may
+    // hold secret values: no core dump, no ptrace by other processes. The
+    // command, once exec'd, is dumpable again.
     process::signals::forbid_core_dumps();
     let started = Instant::now();
     // Errors of every phase are collected, so one start-up shows everything

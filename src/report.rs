@@ -7,35 +7,6 @@ use crate::cli::Format;
 use crate::error::Error;
 use crate::plan::{Plan, Raw};
 
-/// What an error is about, for a report line: the variable, bundle or file.
-pub fn subject(e: &Error) -> (String, String) {
-    match e {
-        Error::Variable {
-            var,
-            reference: Some(r),
-            message,
-        } => (var.clone(), format!("{r}: {message}")),
-        Error::Variable {
-            var,
-            reference: None,
-            message,
-        } => (var.clone(), message.clone()),
-        Error::Bundle {
-            bundle,
-            key: Some(k),
-            message,
-        } => (k.clone(), format!("bundle {bundle}: {message}")),
-        Error::Bundle {
-            bundle,
-            key: None,
-            message,
-        } => (format!("(bundle {bundle})"), message.clone()),
-        Error::EnvFile { .. } => ("(env file)".into(), e.to_string()),
-        Error::SecretsFile { .. } => ("(secrets file)".into(), e.to_string()),
-        other => ("(secrun)".into(), other.to_string()),
-    }
-}
-
 fn columns(rows: &[Vec<String>]) -> String {
     // A row's last cell is not padded, so it does not widen its column.
     let width = |i: usize| {
@@ -131,7 +102,7 @@ pub fn verify(lines: &[Line], errors: &[Error], format: Format) -> String {
     }
     // Errors with no line of their own: malformed references, bundles, files.
     for e in errors {
-        let (name, reason) = subject(e);
+        let (name, reason) = e.subject();
         if lines.iter().any(|l| l.name == name && l.result.is_err()) {
             continue;
         }

@@ -51,6 +51,18 @@ impl std::fmt::Debug for EnvEntry {
     }
 }
 
+// The value is meant to be an S3 ARN, but a presigned URL carries a
+// credential: Debug shows its length only.
+impl std::fmt::Debug for EnvFileEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvFileEntry")
+            .field("container", &self.container)
+            .field("value", &crate::secret::Redacted(self.value.len()))
+            .field("line", &self.line)
+            .finish()
+    }
+}
+
 /// A `secrets` entry: ECS resolves `value_from` itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretEntry {
@@ -60,7 +72,7 @@ pub struct SecretEntry {
 }
 
 /// An `environmentFiles` entry (an S3 object of plaintext variables).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct EnvFileEntry {
     pub container: Option<String>,
     pub value: String,
@@ -255,7 +267,7 @@ fn terraform(json: &Value, locator: &mut Locator, out: &mut Extracted) -> Result
             .into_iter()
             .flatten()
         {
-            if rc.get("type").and_then(Value::as_str) == Some("aws_ecs_task_definition") {
+            if is_task_definition(rc) {
                 if let Some(after) = rc.pointer("/change/after") {
                     resources.push(after);
                 }
@@ -279,6 +291,10 @@ fn terraform(json: &Value, locator: &mut Locator, out: &mut Extracted) -> Result
     Ok(())
 }
 
+fn is_task_definition(resource: &Value) -> bool {
+    resource.get("type").and_then(Value::as_str) == Some("aws_ecs_task_definition")
+}
+
 fn collect_modules<'a>(module: &'a Value, out: &mut Vec<&'a Value>) {
     for r in module
         .get("resources")
@@ -286,7 +302,7 @@ fn collect_modules<'a>(module: &'a Value, out: &mut Vec<&'a Value>) {
         .into_iter()
         .flatten()
     {
-        if r.get("type").and_then(Value::as_str) == Some("aws_ecs_task_definition") {
+        if is_task_definition(r) {
             if let Some(values) = r.get("values") {
                 out.push(values);
             }
