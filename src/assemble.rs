@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
-use crate::error::Error;
-use crate::plan::{push_def, refused_bundle_key, Def, Plan, Raw, Source};
+use crate::error::{printable_name, Error};
+use crate::fetched::Resolved;
+use crate::plan::{json_text, Def, Plan, Raw, Source};
 use crate::reference::Reference;
-use crate::resolve::Resolved;
 use crate::secret::SecretValue;
 use crate::template::{self, Missing, Scope};
 
@@ -50,10 +50,33 @@ enum Fail {
         missing: bool,
     },
     Missing(Missing),
-    /// A NUL byte; the file it came from, if any.
-    Nul(Option<String>),
+    /// A NUL byte; where the value came from (a reference, a bundle, a file).
+    Nul(String),
     File(String),
+    /// Variables refer to each other more than [`MAX_CHAIN`] deep; reported
+    /// once, where the chain was cut.
+    TooDeep,
+    /// A variable further down the chain was cut (already reported).
+    Cut,
 }
+
+/// How many variables a chain of `${...}` may pass through: far beyond any
+/// real environment, and a bound on the stack the evaluation needs.
+pub const MAX_CHAIN: usize = 4096;
+
+/// What the kernel takes (see `execve(2)`, "Limits on size of arguments
+/// and environment"): a variable of at most [`MAX_VAR_BYTES`], and all of
+/// the arguments and the environment within `arg_max`.
+pub struct Limits {
+    /// `sysconf(_SC_ARG_MAX)`: a quarter of the stack limit.
+    pub arg_max: usize,
+    /// The command's arguments: bytes (each with its NUL) and how many.
+    pub arg_bytes: usize,
+    pub args: usize,
+}
+
+/// Linux's `MAX_ARG_STRLEN`: 32 pages, for `NAME=value` and its NUL.
+pub const MAX_VAR_BYTES: usize = 32 * 4096;
 
 impl From<Missing> for Fail {
     fn from(m: Missing) -> Self {
@@ -109,16 +132,6 @@ pub fn is_changed(def: &Def) -> bool {
     !matches!((&def.source, &def.raw), (Source::Process, Raw::Keep(_)))
 }
 
-/// The text a JSON value contributes: strings as they are, other values as
-/// their compact JSON; `null` is refused.
-fn json_text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
 fn pick_key(value: &SecretValue, key: &str) -> Result<SecretValue, (String, bool)> {
     let parsed: serde_json::Value = serde_json::from_slice(value.as_bytes()).map_err(|_| {
         (
@@ -167,6 +180,9 @@ struct Eval<'a> {
     memo: HashMap<Key, Slot>,
     stack: Vec<Key>,
     cycles: HashMap<Key, String>,
+    /// A chain was cut at [`MAX_CHAIN`]: the variables above the cut fail
+    /// without an error of their own.
+    cut: bool,
     errors: Vec<Error>,
     warnings: Vec<String>,
 }
@@ -180,9 +196,9 @@ impl Eval<'_> {
                 let start = self.stack.iter().position(|k| *k == key).unwrap_or(0);
                 let mut chain: Vec<String> = self.stack[start..]
                     .iter()
-                    .map(|(n, _)| n.to_string_lossy().into_owned())
+                    .map(|(n, _)| printable_name(&n.to_string_lossy()))
                     .collect();
-                chain.push(name.to_string_lossy().into_owned());
+                chain.push(printable_name(&name.to_string_lossy()));
                 let text = chain.join(" -> ");
                 for member in &self.stack[start..] {
                     self.cycles.insert(member.clone(), text.clone());
@@ -204,7 +220,7 @@ impl Eval<'_> {
     }
 
     fn report(&mut self, name: &OsStr, key: &Key, fail: Fail) -> Result<Option<SecretValue>, ()> {
-        let var = name.to_string_lossy().into_owned();
+        let var = printable_name(&name.to_string_lossy());
         if let Some(chain) = self.cycles.get(key) {
             let message = format!("its value is part of a cycle ({chain}); break the cycle");
             self.errors.push(Error::variable(var, None, message));
@@ -214,6 +230,14 @@ impl Eval<'_> {
             Fail::Ref { reference, missing: true, .. } if self.optional.contains(&var) => {
                 self.warnings.push(format!("{var}: {reference} not found; left unset (optional)"));
                 return Ok(None);
+            }
+            Fail::TooDeep => {
+                self.cut = true;
+                Error::variable(
+                    var,
+                    None,
+                    format!("its value refers to variables that refer to others more than {MAX_CHAIN} deep; shorten the chain of ${{...}}"),
+                )
             }
             Fail::Dep(dep) => Error::variable(var, None, format!("uses ${{{dep}}}, which could not be resolved (see its error)")),
             Fail::Cycle => return Err(()),
@@ -231,13 +255,13 @@ impl Eval<'_> {
             Fail::Missing(Missing::Required { name, message }) => {
                 Error::variable(var, None, format!("${{{name}}} is required: {message}"))
             }
-            Fail::Nul(None) => Error::variable(var, None, "the value contains a NUL byte, which an environment variable cannot hold"),
-            Fail::Nul(Some(file)) => Error::variable(
+            Fail::Nul(from) => Error::variable(
                 var,
-                None,
-                format!("{file} contains a NUL byte, which an environment variable cannot hold"),
+                Some(from),
+                "the value contains a NUL byte, which an environment variable cannot hold; store it without NUL bytes (base64-encode binary data, and decode it in the application)",
             ),
             Fail::File(message) => Error::variable(var, None, message),
+            Fail::Cut => return Err(()),
         };
         self.errors.push(error);
         Err(())
@@ -265,12 +289,7 @@ impl Eval<'_> {
             }
         };
         if value.contains_nul() {
-            return Err(Fail::Nul(match &def.source {
-                Source::File { var, path } => {
-                    Some(format!("the file {} (from {var})", path.display()))
-                }
-                _ => None,
-            }));
+            return Err(Fail::Nul(describe_source(def)));
         }
         Ok(Some(value))
     }
@@ -316,8 +335,12 @@ impl Scope for VarScope<'_, '_> {
                 None => return Ok(None),
             }
         };
+        if self.eval.stack.len() >= MAX_CHAIN {
+            return Err(Fail::TooDeep);
+        }
         match self.eval.eval(target, idx) {
             Ok(v) => Ok(v.map(|v| v.as_bytes().to_vec())),
+            Err(()) if self.eval.cut => Err(Fail::Cut),
             Err(())
                 if self
                     .eval
@@ -338,78 +361,39 @@ impl Scope for VarScope<'_, '_> {
     }
 }
 
-/// Turn fetched bundles into definitions (or errors naming bundle and key).
-fn add_bundles(
-    plan: &Plan,
-    resolved: &Resolved,
-    vars: &mut BTreeMap<OsString, Vec<Def>>,
-    errors: &mut Vec<Error>,
-) {
-    for (j, bundle) in plan.bundles.iter().enumerate() {
-        let name = bundle.to_string();
-        let bad = |key: Option<&str>, message: String| Error::Bundle {
-            bundle: name.clone(),
-            key: key.map(str::to_owned),
-            message,
-        };
-        let value = match resolved.secrets.get(&bundle.without_key()) {
-            Some(Ok(v)) => v,
-            Some(Err(e)) => {
-                errors.push(bad(None, e.describe()));
-                continue;
-            }
-            None => {
-                errors.push(bad(None, "was not fetched".into()));
-                continue;
-            }
-        };
-        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(value.as_bytes()) else {
-            errors.push(bad(None, "its value is not a JSON object of NAME -> value; store the variables as a JSON object".into()));
-            continue;
-        };
-        for (key, v) in map {
-            if let Some(why) = refused_bundle_key(&key) {
-                errors.push(bad(Some(&key), format!("refused: {why}")));
-                continue;
-            }
-            let Some(text) = json_text(&v) else {
-                errors.push(bad(
-                    Some(&key),
-                    "is null; give it a value or remove it".into(),
-                ));
-                continue;
-            };
-            let def = Def {
-                rank: (plan.bundle_rank + j, 0),
-                source: Source::Bundle(bundle.clone()),
-                raw: Raw::Secret(SecretValue::new(text.into_bytes())),
-            };
-            push_def(vars, OsString::from(&key), def);
-        }
-    }
-}
-
-pub fn assemble(plan: &Plan, resolved: &Resolved) -> Outcome {
-    let mut vars = plan.vars.clone();
-    let mut errors = Vec::new();
-    add_bundles(plan, resolved, &mut vars, &mut errors);
+/// The application's environment from a plan whose bundles are already
+/// added ([`Plan::add_bundles`]) and what was fetched for it.
+pub fn assemble(plan: &Plan, resolved: &Resolved, limits: &Limits) -> Outcome {
+    let vars = &plan.vars;
     let mut eval = Eval {
-        vars: &vars,
+        vars,
         resolved,
         optional: &plan.optional,
         memo: HashMap::new(),
         stack: Vec::new(),
         cycles: HashMap::new(),
-        errors,
+        cut: false,
+        errors: Vec::new(),
         warnings: Vec::new(),
     };
     let mut env = Vec::new();
     let mut results = Vec::new();
-    for (name, defs) in &vars {
+    for (name, defs) in vars {
         let top = defs.len() - 1;
-        let result = eval.eval(name, top);
+        eval.cut = false;
+        let mut result = eval.eval(name, top);
         if let Ok(Some(v)) = &result {
-            env.push((name.clone(), OsString::from_vec(v.as_bytes().to_vec())));
+            let bytes = name.len() + 1 + v.len() + 1;
+            if bytes > MAX_VAR_BYTES {
+                eval.errors.push(Error::variable(
+                    name.to_string_lossy(),
+                    Some(describe_source(&defs[top])),
+                    format!("NAME=value is {bytes} bytes; Linux takes at most {MAX_VAR_BYTES} (128 KiB) a variable; pass a large value as a file (--file-suffix _FILE) or split it"),
+                ));
+                result = Err(());
+            } else {
+                env.push((name.clone(), OsString::from_vec(v.as_bytes().to_vec())));
+            }
         }
         if is_changed(&defs[top]) {
             results.push((
@@ -422,7 +406,7 @@ pub fn assemble(plan: &Plan, resolved: &Resolved) -> Outcome {
     }
     let mut lines = Vec::new();
     for (name, source, result, from_secret) in results {
-        let name = name.to_string_lossy().into_owned();
+        let name = printable_name(&name.to_string_lossy());
         let result = match result {
             Ok(len) => Ok(len),
             Err(()) => Err(eval
@@ -440,10 +424,34 @@ pub fn assemble(plan: &Plan, resolved: &Resolved) -> Outcome {
             from_secret,
         });
     }
+    let mut errors = eval.errors;
+    errors.extend(too_big(&env, limits));
     Outcome {
         env,
         lines,
-        errors: eval.errors,
+        errors,
         warnings: eval.warnings,
     }
+}
+
+/// The whole environment and the arguments beyond what `execve` takes:
+/// an error naming the largest variables (names and sizes only).
+fn too_big(env: &[(OsString, OsString)], limits: &Limits) -> Option<Error> {
+    let pointer = std::mem::size_of::<usize>();
+    let strings: usize = env.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let total = strings + limits.arg_bytes + pointer * (env.len() + limits.args + 2);
+    if total <= limits.arg_max {
+        return None;
+    }
+    let mut largest: Vec<(String, usize)> = env
+        .iter()
+        .map(|(k, v)| (printable_name(&k.to_string_lossy()), k.len() + v.len() + 2))
+        .collect();
+    largest.sort_by_key(|s| std::cmp::Reverse(s.1));
+    largest.truncate(5);
+    Some(Error::TooBig {
+        total,
+        limit: limits.arg_max,
+        largest,
+    })
 }

@@ -12,26 +12,31 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::error::Error;
 use crate::log::{LogFormat, LogLevel};
+use crate::plan::{is_secrun_var, Options};
+use crate::process::supervise::{SignalTarget, Supervision};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "secrun",
     version,
-    override_usage = "secrun [OPTIONS] [--] COMMAND [ARGS...]\n       secrun explain [OPTIONS] [--format text|json]\n       secrun verify  [OPTIONS] [--format text|json]\n       secrun check   [--format text|json|sarif] [--allow NAME]... FILE|-...\n       secrun policy  [--kms-key ARN]... [--region REGION] [FILE|-...]",
+    override_usage = "secrun [OPTIONS] [--] COMMAND [ARGS...]\n       secrun explain [OPTIONS] [--format text|json]\n       secrun verify  [OPTIONS] [--format text|json]\n       secrun check   [--format text|json|sarif] [--allow NAME]... FILE|-...\n       secrun policy  [OPTIONS] [FILE|-...]",
     about = "Resolve secret references in the environment, then run COMMAND",
     long_about = "Resolve environment variables whose values are references to secrets \
 (Secrets Manager ARNs in the ECS valueFrom format, SSM parameters, ${...} \
 interpolation) into their values, then run COMMAND with that environment. \
 As PID 1 it also forwards signals, reaps zombies and passes the exit code through.",
-    after_help = "Every option can also be set with its SECRUN_* variable; see the README."
+    after_help = "Every option can also be set with its SECRUN_* variable; see the README.",
+    subcommand_negates_reqs = true
 )]
 struct Cli {
     #[command(flatten)]
     run: RunArgs,
+    #[command(flatten)]
+    log: LogArgs,
     #[command(subcommand)]
     sub: Option<Sub>,
     /// The command to run, with its arguments.
@@ -47,11 +52,12 @@ struct Cli {
 enum Sub {
     /// Show what would be resolved from where; fetches nothing.
     Explain(ReportArgs),
-    /// Resolve everything, report per variable, run nothing.
+    /// Resolve everything, report per variable, run nothing (exit 0 or 125).
     Verify(ReportArgs),
     /// Find plaintext secrets in deployment files (exit 0 clean, 1 findings, 2 unreadable input).
     Check(CheckArgs),
-    /// Print the least-privilege IAM policy for the references in files, or in the environment.
+    /// Print the least-privilege IAM policy for the references in files, or in the environment
+    /// (exit 0 printed, 1 no reference found, 2 unreadable input or usage error).
     Policy(PolicyArgs),
 }
 
@@ -71,12 +77,17 @@ struct CheckArgs {
 
 #[derive(Args, Debug)]
 struct PolicyArgs {
+    #[command(flatten)]
+    resolve: ResolveArgs,
     /// A KMS key that encrypts the secrets or parameters (repeatable).
     #[arg(long, value_name = "ARN")]
     kms_key: Vec<String>,
     /// Region of short references [default: AWS_REGION, AWS_DEFAULT_REGION, or *]
     #[arg(long)]
     region: Option<String>,
+    /// Also grant what --watch needs (secretsmanager:DescribeSecret, ssm:DescribeParameters).
+    #[arg(long)]
+    watch: bool,
     /// Files to read as `check` does; none: the environment and --env-file.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -91,6 +102,8 @@ pub enum CheckFormat {
 
 #[derive(Args, Debug)]
 struct ReportArgs {
+    #[command(flatten)]
+    run: RunArgs,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -102,44 +115,60 @@ pub enum Format {
     Json,
 }
 
+/// What decides which variables are resolved from where: the run path's,
+/// and `policy`'s when it reads the environment.
 #[derive(Args, Debug, Default)]
-struct RunArgs {
+struct ResolveArgs {
     /// Dotenv file to load (repeatable; later files win) [env: SECRUN_ENV_FILE]
-    #[arg(global = true, long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     env_file: Vec<PathBuf>,
     /// JSON secret whose every top-level key becomes a variable (repeatable) [env: SECRUN_FROM]
-    #[arg(global = true, long, value_name = "REF")]
+    #[arg(long, value_name = "REF")]
     from: Vec<String>,
-    /// Resolve references from this local JSON file instead of AWS [env: SECRUN_SECRETS_FILE]
-    #[arg(global = true, long, value_name = "PATH")]
-    secrets_file: Option<PathBuf>,
     /// NAME<SUFFIX>=/path sets NAME to the file's content, e.g. _FILE [env: SECRUN_FILE_SUFFIX]
-    #[arg(global = true, long, value_name = "SUFFIX")]
+    #[arg(long, value_name = "SUFFIX")]
     file_suffix: Option<String>,
+    /// Directory that _FILE paths may point into (repeatable) [env: SECRUN_FILE_DIR] [default: /run/secrets]
+    #[arg(long, value_name = "DIR")]
+    file_dir: Vec<PathBuf>,
     /// Variable passed through untouched (repeatable) [env: SECRUN_KEEP]
-    #[arg(global = true, long, value_name = "NAME", value_delimiter = ',')]
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
     keep: Vec<String>,
+    /// Turn ${...} expansion off [env: SECRUN_INTERPOLATE=false]
+    #[arg(long)]
+    no_interpolate: bool,
+}
+
+#[derive(Args, Debug, Default)]
+struct RunArgs {
+    #[command(flatten)]
+    resolve: ResolveArgs,
+    /// Resolve references from this local JSON file instead of AWS [env: SECRUN_SECRETS_FILE]
+    #[arg(long, value_name = "PATH")]
+    secrets_file: Option<PathBuf>,
     /// A missing secret, parameter or key leaves NAME unset (repeatable) [env: SECRUN_OPTIONAL]
-    #[arg(global = true, long, value_name = "NAME", value_delimiter = ',')]
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
     optional: Vec<String>,
     /// Deadline for all resolution, e.g. 500ms, 30s, 2m [env: SECRUN_TIMEOUT] [default: 30s]
-    #[arg(global = true, long, value_name = "DUR")]
+    #[arg(long, value_name = "DUR")]
     timeout: Option<String>,
     /// Supervise as an init: auto (when PID 1), always, never [env: SECRUN_INIT]
-    #[arg(global = true, long, value_name = "MODE")]
+    #[arg(long, value_name = "MODE")]
     init: Option<String>,
     /// Forward signals to the child's process group or the child alone [env: SECRUN_SIGNAL_TARGET]
-    #[arg(global = true, long, value_name = "group|child")]
+    #[arg(long, value_name = "group|child")]
     signal_target: Option<String>,
     /// Rewrite a forwarded signal, e.g. TERM:QUIT (repeatable) [env: SECRUN_SIGNAL_MAP]
-    #[arg(global = true, long, value_name = "FROM:TO", value_delimiter = ',')]
+    #[arg(long, value_name = "FROM:TO", value_delimiter = ',')]
     signal_map: Vec<String>,
     /// After the main child exits, TERM the rest, wait DUR, then KILL [env: SECRUN_GRACE]
-    #[arg(global = true, long, value_name = "DUR")]
+    #[arg(long, value_name = "DUR")]
     grace: Option<String>,
-    /// Turn ${...} expansion off [env: SECRUN_INTERPOLATE=false]
-    #[arg(global = true, long)]
-    no_interpolate: bool,
+}
+
+/// How much secrun says and how: every subcommand takes these.
+#[derive(Args, Debug, Default)]
+struct LogArgs {
     /// Log format on stderr: text or json [env: SECRUN_LOG_FORMAT]
     #[arg(global = true, long, value_name = "FORMAT")]
     log_format: Option<String>,
@@ -158,12 +187,6 @@ pub enum InitMode {
     Never,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignalTarget {
-    Group,
-    Child,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Run(Vec<OsString>),
@@ -177,42 +200,53 @@ pub enum Action {
     Policy {
         kms_keys: Vec<String>,
         region: Option<String>,
+        watch: bool,
         files: Vec<PathBuf>,
     },
 }
 
-/// Everything the run path needs, flags and variables merged.
+/// Everything a run needs, flags and variables merged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub action: Action,
+    /// Which variables are resolved from where (the planner's options).
+    pub options: Options,
     pub env_files: Vec<PathBuf>,
-    pub from: Vec<String>,
     pub secrets_file: Option<PathBuf>,
-    pub file_suffix: Option<String>,
-    pub keep: Vec<String>,
-    pub optional: Vec<String>,
     pub timeout: Duration,
     pub init: InitMode,
-    pub signal_target: SignalTarget,
-    pub signal_map: Vec<(i32, i32)>,
-    pub grace: Duration,
-    pub interpolate: bool,
+    pub supervision: Supervision,
     pub log_format: LogFormat,
     pub log_level: LogLevel,
 }
 
-/// What the command line asked for: a configuration, or help/version text
-/// that clap prints itself (exit 0), or a usage error (exit 125).
+/// What the command line asked for.
 pub enum Parsed {
     Config(Box<Config>),
-    Clap(clap::Error),
+    /// Help or version text (stdout, exit 0), or a usage error clap found
+    /// (stderr, exit `code`).
+    Clap {
+        error: clap::Error,
+        code: u8,
+    },
 }
 
+/// A configuration error, with the log settings to report it in and the
+/// exit code the subcommand documents for usage errors.
+#[derive(Debug)]
+pub struct Invalid {
+    pub error: Error,
+    pub log: (LogFormat, LogLevel),
+    pub code: u8,
+}
+
+/// The `SECRUN_*` variables a user may set.
 const KNOWN: [&str; 15] = [
     "SECRUN_ENV_FILE",
     "SECRUN_FROM",
     "SECRUN_SECRETS_FILE",
     "SECRUN_FILE_SUFFIX",
+    "SECRUN_FILE_DIR",
     "SECRUN_KEEP",
     "SECRUN_OPTIONAL",
     "SECRUN_TIMEOUT",
@@ -223,52 +257,18 @@ const KNOWN: [&str; 15] = [
     "SECRUN_INTERPOLATE",
     "SECRUN_LOG_FORMAT",
     "SECRUN_LOG_LEVEL",
-    // Set by secrun's supervisor on the copy of secrun it starts.
-    "SECRUN_SUPERVISED",
 ];
 
-/// `SECRUN_*` variables configure secrun and never reach the application.
-pub fn is_secrun_var(name: &OsStr) -> bool {
-    name.as_encoded_bytes().starts_with(b"SECRUN_")
-}
+/// Set by secrun's supervisor on the copy of secrun it starts; not for users.
+pub const SUPERVISED: &str = "SECRUN_SUPERVISED";
 
-/// The log settings alone, read leniently, so that even a configuration
-/// error is reported in the format the user asked for.
-pub fn log_settings(args: &[OsString], env: &[(OsString, OsString)]) -> (LogFormat, LogLevel) {
-    let var = |n: &str| lookup(env, n).and_then(|v| v.to_str().map(str::to_owned));
-    let mut format = var("SECRUN_LOG_FORMAT")
-        .and_then(|v| parse_log_format(&v).ok())
-        .unwrap_or(LogFormat::Text);
-    let mut level = var("SECRUN_LOG_LEVEL")
-        .and_then(|v| parse_log_level(&v).ok())
-        .unwrap_or(LogLevel::Info);
-    // Only options before the command count; stop at `--` or the first word.
-    let mut it = args.iter().skip(1).filter_map(|a| a.to_str());
-    while let Some(a) = it.next() {
-        match a {
-            "--" => break,
-            "-q" | "--quiet" => level = LogLevel::Quiet,
-            "-v" | "--verbose" => level = LogLevel::Debug,
-            "--log-format" => {
-                if let Some(f) = it.next().and_then(|v| parse_log_format(v).ok()) {
-                    format = f;
-                }
-            }
-            _ if a.starts_with("--log-format=") => {
-                if let Ok(f) = parse_log_format(&a["--log-format=".len()..]) {
-                    format = f;
-                }
-            }
-            "--env-file" | "--from" | "--secrets-file" | "--file-suffix" | "--keep"
-            | "--optional" | "--timeout" | "--init" | "--signal-target" | "--signal-map"
-            | "--grace" | "--format" => {
-                it.next();
-            }
-            _ if !a.starts_with('-') && !matches!(a, "explain" | "verify") => break,
-            _ => {}
-        }
+/// The exit code for usage errors: `check` and `policy` document 2 for
+/// anything that is not a finding; the run path uses 125, as `env` does.
+fn usage_code(sub: Option<&str>) -> u8 {
+    match sub {
+        Some("check" | "policy") => 2,
+        _ => 125,
     }
-    (format, level)
 }
 
 fn lookup<'a>(env: &'a [(OsString, OsString)], name: &str) -> Option<&'a OsStr> {
@@ -278,31 +278,85 @@ fn lookup<'a>(env: &'a [(OsString, OsString)], name: &str) -> Option<&'a OsStr> 
         .map(|(_, v)| v.as_os_str())
 }
 
-pub fn parse(args: &[OsString], env: &[(OsString, OsString)]) -> Result<Parsed, Error> {
+/// The closest known name to a mistyped `SECRUN_*` variable.
+fn nearest_known(name: &str) -> Option<&'static str> {
+    KNOWN
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+/// Flags and `SECRUN_*` variables, read once.
+pub fn parse(args: &[OsString], env: &[(OsString, OsString)]) -> Result<Parsed, Invalid> {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => return Ok(Parsed::Clap(e)),
+        Err(error) => {
+            // Which subcommand the words were for decides the exit code.
+            let sub = Cli::command()
+                .ignore_errors(true)
+                .try_get_matches_from(args)
+                .ok()
+                .and_then(|m| m.subcommand_name().map(str::to_owned));
+            let code = if error.use_stderr() {
+                usage_code(sub.as_deref())
+            } else {
+                0
+            };
+            return Ok(Parsed::Clap { error, code });
+        }
     };
-    for (name, _) in env {
-        if is_secrun_var(name) && !KNOWN.iter().any(|k| name == *k) {
-            return Err(Error::Usage(format!(
-                "unknown variable {}: secrun reads only {}",
-                name.to_string_lossy(),
-                KNOWN.join(", ")
-            )));
+    let sub = cli.sub.as_ref().map(|s| match s {
+        Sub::Explain(_) => "explain",
+        Sub::Verify(_) => "verify",
+        Sub::Check(_) => "check",
+        Sub::Policy(_) => "policy",
+    });
+    let code = usage_code(sub);
+    let vars = Vars(env);
+    let log = match log_settings(&cli.log, &vars) {
+        Ok(log) => log,
+        Err(error) => {
+            let log = (LogFormat::Text, LogLevel::Info);
+            return Err(Invalid { error, log, code });
+        }
+    };
+    let invalid = |error: Error| Invalid { error, log, code };
+    if let Some(first) = cli.command.first() {
+        // `allow_hyphen_values` lets `-- -weird-name` through; without the
+        // `--`, a leading dash is a mistyped option, not a command.
+        let dashed = first.as_encoded_bytes().starts_with(b"-");
+        let position = args.iter().position(|a| a == first);
+        let after_double_dash = position.is_some_and(|p| args[..p].iter().any(|a| a == "--"));
+        if dashed && !after_double_dash {
+            return Err(invalid(Error::Usage(format!(
+                "unknown option {} (see secrun --help; put -- before a command that starts with -)",
+                first.to_string_lossy()
+            ))));
         }
     }
-    let var = |n: &str| -> Result<Option<String>, Error> {
-        match lookup(env, n) {
+    let config = build(cli, &vars, log).map_err(invalid)?;
+    Ok(Parsed::Config(Box::new(config)))
+}
+
+/// The `SECRUN_*` variables of the process environment.
+struct Vars<'a>(&'a [(OsString, OsString)]);
+
+impl Vars<'_> {
+    fn get(&self, n: &str) -> Result<Option<String>, Error> {
+        match lookup(self.0, n) {
             None => Ok(None),
             Some(v) => v
                 .to_str()
                 .map(|s| Some(s.to_owned()))
                 .ok_or_else(|| Error::Usage(format!("{n} is not valid UTF-8"))),
         }
-    };
-    let list = |n: &str| -> Result<Vec<String>, Error> {
-        Ok(var(n)?
+    }
+
+    fn list(&self, n: &str) -> Result<Vec<String>, Error> {
+        Ok(self
+            .get(n)?
             .map(|v| {
                 v.split(',')
                     .map(str::trim)
@@ -311,87 +365,161 @@ pub fn parse(args: &[OsString], env: &[(OsString, OsString)]) -> Result<Parsed, 
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    /// A repeatable flag replaces its variable's list.
+    fn pick(&self, flag: Vec<String>, n: &str) -> Result<Vec<String>, Error> {
+        if flag.is_empty() {
+            self.list(n)
+        } else {
+            Ok(flag)
+        }
+    }
+
+    fn unknown(&self) -> Result<(), Error> {
+        for (name, _) in self.0 {
+            if !is_secrun_var(name) || name == SUPERVISED || KNOWN.iter().any(|k| name == *k) {
+                continue;
+            }
+            let name = name.to_string_lossy();
+            let hint = match nearest_known(&name) {
+                Some(k) => format!("did you mean {k}?"),
+                None => "see the README for the SECRUN_* variables".to_owned(),
+            };
+            return Err(Error::Usage(format!(
+                "unknown variable {name}: {hint} (a mistyped setting is refused rather than ignored)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Flag, else variable, else the default; an invalid value is an error
+/// (reported in text, the default).
+fn log_settings(log: &LogArgs, vars: &Vars) -> Result<(LogFormat, LogLevel), Error> {
+    let format = match log.log_format.clone().or(vars.get("SECRUN_LOG_FORMAT")?) {
+        Some(f) => parse_log_format(&f)?,
+        None => LogFormat::Text,
     };
+    let level = if log.quiet {
+        LogLevel::Quiet
+    } else if log.verbose {
+        LogLevel::Debug
+    } else {
+        match vars.get("SECRUN_LOG_LEVEL")? {
+            Some(l) => parse_log_level(&l)?,
+            None => LogLevel::Info,
+        }
+    };
+    Ok((format, level))
+}
+
+fn build(cli: Cli, vars: &Vars, log: (LogFormat, LogLevel)) -> Result<Config, Error> {
+    let top_level_used = cli.run.is_used();
     let (action, run) = match cli.sub {
-        Some(Sub::Explain(r)) => (Action::Explain(r.format), cli.run),
-        Some(Sub::Verify(r)) => (Action::Verify(r.format), cli.run),
-        Some(Sub::Check(c)) => (
+        Some(Sub::Explain(r)) => (Action::Explain(r.format), cli.run.or(r.run)),
+        Some(Sub::Verify(r)) => (Action::Verify(r.format), cli.run.or(r.run)),
+        Some(Sub::Check(c)) if !top_level_used => (
             Action::Check {
                 format: c.format,
                 allow: c.allow,
                 files: c.files,
             },
-            cli.run,
+            RunArgs::default(),
         ),
-        Some(Sub::Policy(p)) => (
+        Some(Sub::Policy(p)) if !top_level_used => (
             Action::Policy {
                 kms_keys: p.kms_key,
                 region: p.region,
+                watch: p.watch,
                 files: p.files,
             },
-            cli.run,
+            RunArgs {
+                resolve: p.resolve,
+                ..RunArgs::default()
+            },
         ),
+        Some(_) => {
+            return Err(Error::Usage(
+                "options of the run path come after the command word here: secrun check|policy [OPTIONS] (see --help of each)".into(),
+            ))
+        }
         None if cli.command.is_empty() => {
             return Err(Error::Usage(format!(
                 "no command given (see secrun --help)\n{}",
-                <Cli as clap::CommandFactory>::command().render_usage()
+                Cli::command().render_usage()
             )))
         }
-        None => {
-            // `allow_hyphen_values` lets `-- -weird-name` through; without
-            // the `--`, a leading dash is a mistyped option, not a command.
-            let first = &cli.command[0];
-            let dashed = first.as_encoded_bytes().starts_with(b"-");
-            let position = args.iter().position(|a| a == first);
-            let after_double_dash = position.is_some_and(|p| args[..p].iter().any(|a| a == "--"));
-            if dashed && !after_double_dash {
-                return Err(Error::Usage(format!(
-                    "unknown option {} (see secrun --help; put -- before a command that starts with -)",
-                    first.to_string_lossy()
-                )));
-            }
-            (Action::Run(cli.command), cli.run)
-        }
+        None => (Action::Run(cli.command), cli.run),
     };
-    let pick = |flag: Vec<String>, name: &str| -> Result<Vec<String>, Error> {
-        if flag.is_empty() {
-            list(name)
-        } else {
-            Ok(flag)
-        }
-    };
-    let env_files = if run.env_file.is_empty() {
-        list("SECRUN_ENV_FILE")?
+    if !matches!(action, Action::Check { .. }) {
+        vars.unknown()?;
+    }
+    let resolve = run.resolve;
+    let env_files = if resolve.env_file.is_empty() {
+        vars.list("SECRUN_ENV_FILE")?
             .into_iter()
             .map(PathBuf::from)
             .collect()
     } else {
-        run.env_file
+        resolve.env_file
     };
-    let from = pick(run.from, "SECRUN_FROM")?;
-    let keep = pick(run.keep, "SECRUN_KEEP")?;
-    let optional = pick(run.optional, "SECRUN_OPTIONAL")?;
-    let signal_map = pick(run.signal_map, "SECRUN_SIGNAL_MAP")?
+    let file_dirs = if resolve.file_dir.is_empty() {
+        match vars.list("SECRUN_FILE_DIR")? {
+            d if d.is_empty() => vec![PathBuf::from("/run/secrets")],
+            d => d.into_iter().map(PathBuf::from).collect(),
+        }
+    } else {
+        resolve.file_dir
+    };
+    let file_suffix = resolve.file_suffix.or(vars.get("SECRUN_FILE_SUFFIX")?);
+    if file_suffix.as_deref() == Some("") {
+        return Err(Error::Usage("the file suffix is empty".into()));
+    }
+    let interpolate = if resolve.no_interpolate {
+        false
+    } else {
+        match vars.get("SECRUN_INTERPOLATE")?.as_deref() {
+            None | Some("true" | "1" | "yes" | "on") => true,
+            Some("false" | "0" | "no" | "off") => false,
+            Some(other) => {
+                return Err(Error::Usage(format!(
+                    "SECRUN_INTERPOLATE={other:?}: expected true or false"
+                )))
+            }
+        }
+    };
+    let options = Options {
+        from: vars.pick(resolve.from, "SECRUN_FROM")?,
+        keep: vars.pick(resolve.keep, "SECRUN_KEEP")?,
+        optional: vars.pick(run.optional, "SECRUN_OPTIONAL")?,
+        file_suffix,
+        file_dirs,
+        interpolate,
+    };
+    let signal_map = vars
+        .pick(run.signal_map, "SECRUN_SIGNAL_MAP")?
         .iter()
         .map(|m| parse_signal_map(m))
         .collect::<Result<Vec<_>, _>>()?;
     let secrets_file = match run.secrets_file {
         Some(p) => Some(p),
-        None => var("SECRUN_SECRETS_FILE")?.map(PathBuf::from),
+        None => vars.get("SECRUN_SECRETS_FILE")?.map(PathBuf::from),
     };
-    let file_suffix = run.file_suffix.or(var("SECRUN_FILE_SUFFIX")?);
-    if file_suffix.as_deref() == Some("") {
-        return Err(Error::Usage("the file suffix is empty".into()));
-    }
-    let timeout = match run.timeout.or(var("SECRUN_TIMEOUT")?) {
-        Some(t) => parse_duration(&t).map_err(|e| Error::Usage(format!("timeout: {e}")))?,
-        None => Duration::from_secs(30),
+    let duration = |flag: Option<String>, n: &str, what: &str, default: Duration| match flag
+        .or(vars.get(n)?)
+    {
+        Some(t) => parse_duration(&t).map_err(|e| Error::Usage(format!("{what}: {e}"))),
+        None => Ok(default),
     };
-    let grace = match run.grace.or(var("SECRUN_GRACE")?) {
-        Some(t) => parse_duration(&t).map_err(|e| Error::Usage(format!("grace: {e}")))?,
-        None => Duration::ZERO,
-    };
-    let init = match run.init.or(var("SECRUN_INIT")?).as_deref() {
+    let timeout = duration(
+        run.timeout,
+        "SECRUN_TIMEOUT",
+        "timeout",
+        Duration::from_secs(30),
+    )?;
+    let grace = duration(run.grace, "SECRUN_GRACE", "grace", Duration::ZERO)?;
+    let init = match run.init.or(vars.get("SECRUN_INIT")?).as_deref() {
         None | Some("auto") => InitMode::Auto,
         Some("always") => InitMode::Always,
         Some("never") => InitMode::Never,
@@ -403,7 +531,7 @@ pub fn parse(args: &[OsString], env: &[(OsString, OsString)]) -> Result<Parsed, 
     };
     let signal_target = match run
         .signal_target
-        .or(var("SECRUN_SIGNAL_TARGET")?)
+        .or(vars.get("SECRUN_SIGNAL_TARGET")?)
         .as_deref()
     {
         None | Some("group") => SignalTarget::Group,
@@ -414,50 +542,70 @@ pub fn parse(args: &[OsString], env: &[(OsString, OsString)]) -> Result<Parsed, 
             )))
         }
     };
-    let interpolate = if run.no_interpolate {
-        false
-    } else {
-        match var("SECRUN_INTERPOLATE")?.as_deref() {
-            None | Some("true" | "1" | "yes" | "on") => true,
-            Some("false" | "0" | "no" | "off") => false,
-            Some(other) => {
-                return Err(Error::Usage(format!(
-                    "SECRUN_INTERPOLATE={other:?}: expected true or false"
-                )))
-            }
-        }
-    };
-    let log_format = match run.log_format.or(var("SECRUN_LOG_FORMAT")?) {
-        Some(f) => parse_log_format(&f)?,
-        None => LogFormat::Text,
-    };
-    let log_level = if run.quiet {
-        LogLevel::Quiet
-    } else if run.verbose {
-        LogLevel::Debug
-    } else {
-        match var("SECRUN_LOG_LEVEL")? {
-            Some(l) => parse_log_level(&l)?,
-            None => LogLevel::Info,
-        }
-    };
-    Ok(Parsed::Config(Box::new(Config {
+    Ok(Config {
         action,
+        options,
         env_files,
-        from,
         secrets_file,
-        file_suffix,
-        keep,
-        optional,
         timeout,
         init,
-        signal_target,
-        signal_map,
-        grace,
-        interpolate,
-        log_format,
-        log_level,
-    })))
+        supervision: Supervision {
+            signal_target,
+            signal_map,
+            grace,
+        },
+        log_format: log.0,
+        log_level: log.1,
+    })
+}
+
+impl RunArgs {
+    /// Whether any run-path option was given (before a subcommand).
+    fn is_used(&self) -> bool {
+        let r = &self.resolve;
+        !(r.env_file.is_empty()
+            && r.from.is_empty()
+            && r.file_suffix.is_none()
+            && r.file_dir.is_empty()
+            && r.keep.is_empty()
+            && !r.no_interpolate
+            && self.secrets_file.is_none()
+            && self.optional.is_empty()
+            && self.timeout.is_none()
+            && self.init.is_none()
+            && self.signal_target.is_none()
+            && self.signal_map.is_empty()
+            && self.grace.is_none())
+    }
+
+    /// Options given before `explain` / `verify` and after it: after wins.
+    fn or(self, after: RunArgs) -> RunArgs {
+        fn list<T>(before: Vec<T>, after: Vec<T>) -> Vec<T> {
+            if after.is_empty() {
+                before
+            } else {
+                after
+            }
+        }
+        let (b, a) = (self.resolve, after.resolve);
+        RunArgs {
+            resolve: ResolveArgs {
+                env_file: list(b.env_file, a.env_file),
+                from: list(b.from, a.from),
+                file_suffix: a.file_suffix.or(b.file_suffix),
+                file_dir: list(b.file_dir, a.file_dir),
+                keep: list(b.keep, a.keep),
+                no_interpolate: a.no_interpolate || b.no_interpolate,
+            },
+            secrets_file: after.secrets_file.or(self.secrets_file),
+            optional: list(self.optional, after.optional),
+            timeout: after.timeout.or(self.timeout),
+            init: after.init.or(self.init),
+            signal_target: after.signal_target.or(self.signal_target),
+            signal_map: list(self.signal_map, after.signal_map),
+            grace: after.grace.or(self.grace),
+        }
+    }
 }
 
 fn parse_log_format(s: &str) -> Result<LogFormat, Error> {
@@ -570,8 +718,8 @@ mod tests {
     fn config(args: &[&str], vars: &[(&str, &str)]) -> Result<Config, String> {
         match parse(&os(args), &env(vars)) {
             Ok(Parsed::Config(c)) => Ok(*c),
-            Ok(Parsed::Clap(e)) => Err(e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Ok(Parsed::Clap { error, .. }) => Err(error.to_string()),
+            Err(e) => Err(e.error.to_string()),
         }
     }
 
@@ -598,7 +746,7 @@ mod tests {
             c.as_ref().map(|c| c.action.clone()),
             Ok(Action::Verify(Format::Json))
         );
-        assert_eq!(c.map(|c| c.from), Ok(vec!["ssm:/x".to_owned()]));
+        assert_eq!(c.map(|c| c.options.from), Ok(vec!["ssm:/x".to_owned()]));
         let c = config(&["secrun", "explain"], &[]);
         assert_eq!(c.map(|c| c.action), Ok(Action::Explain(Format::Text)));
         // Options may come before the subcommand too.
@@ -633,13 +781,13 @@ mod tests {
             ("SECRUN_LOG_LEVEL", "debug"),
         ];
         let c = config(&["secrun", "true"], &vars).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.keep, ["A", "B"]);
+        assert_eq!(c.options.keep, ["A", "B"]);
         assert_eq!(c.timeout, Duration::from_millis(500));
         assert_eq!(
             c.env_files,
             [PathBuf::from("a.env"), PathBuf::from("b.env")]
         );
-        assert!(!c.interpolate);
+        assert!(!c.options.interpolate);
         assert_eq!(c.log_level, LogLevel::Debug);
         // A repeatable flag replaces the variable's list; a flag wins.
         let c = config(
@@ -647,7 +795,7 @@ mod tests {
             &vars,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.keep, ["C"]);
+        assert_eq!(c.options.keep, ["C"]);
         assert_eq!(c.timeout, Duration::from_secs(120));
         assert_eq!(c.log_level, LogLevel::Quiet);
     }
@@ -673,7 +821,7 @@ mod tests {
     fn signal_maps() {
         let c = config(&["secrun", "--signal-map", "TERM:QUIT", "true"], &[]);
         assert_eq!(
-            c.map(|c| c.signal_map),
+            c.map(|c| c.supervision.signal_map),
             Ok(vec![(libc::SIGTERM, libc::SIGQUIT)])
         );
         let c = config(
@@ -681,7 +829,7 @@ mod tests {
             &[("SECRUN_SIGNAL_MAP", "SIGINT:TERM,USR1:HUP")],
         );
         assert_eq!(
-            c.map(|c| c.signal_map),
+            c.map(|c| c.supervision.signal_map),
             Ok(vec![
                 (libc::SIGINT, libc::SIGTERM),
                 (libc::SIGUSR1, libc::SIGHUP)
@@ -691,16 +839,99 @@ mod tests {
     }
 
     #[test]
-    fn log_settings_are_read_leniently() {
-        let (f, l) = log_settings(
-            &os(&["secrun", "--log-format", "json", "-v", "x", "-q"]),
+    fn log_settings_are_honoured_by_every_subcommand() {
+        let c = config(
+            &["secrun", "check", "--log-format", "json", "-q", "x.json"],
             &[],
         );
-        assert_eq!((f, l), (LogFormat::Json, LogLevel::Debug));
-        let (_, l) = log_settings(
-            &os(&["secrun", "--secrets-file", "d.json", "-v", "--", "env"]),
-            &[],
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (c.log_format, c.log_level),
+            (LogFormat::Json, LogLevel::Quiet)
         );
-        assert_eq!(l, LogLevel::Debug);
+        let c = config(
+            &["secrun", "-v", "policy", "f.json"],
+            &[("SECRUN_LOG_FORMAT", "json")],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (c.log_format, c.log_level),
+            (LogFormat::Json, LogLevel::Debug)
+        );
+    }
+
+    #[test]
+    fn a_configuration_error_is_reported_in_the_log_format_asked_for() {
+        match parse(
+            &os(&[
+                "secrun",
+                "--log-format",
+                "json",
+                "--timeout",
+                "soon",
+                "true",
+            ]),
+            &[],
+        ) {
+            Err(Invalid { log, code, .. }) => {
+                assert_eq!(log, (LogFormat::Json, LogLevel::Info));
+                assert_eq!(code, 125);
+            }
+            _ => panic!("expected a usage error"),
+        }
+    }
+
+    #[test]
+    fn usage_errors_of_check_and_policy_exit_2() {
+        for args in [
+            &["secrun", "check"][..],
+            &["secrun", "check", "--bogus", "x"],
+            &["secrun", "policy", "--kms-key"],
+        ] {
+            match parse(&os(args), &[]) {
+                Ok(Parsed::Clap { code, .. }) => assert_eq!(code, 2, "{args:?}"),
+                _ => panic!("{args:?}: expected a usage error"),
+            }
+        }
+        match parse(&os(&["secrun", "--bogus"]), &[]) {
+            Ok(Parsed::Clap { code, .. }) | Err(Invalid { code, .. }) => assert_eq!(code, 125),
+            _ => panic!("expected a usage error"),
+        }
+    }
+
+    #[test]
+    fn each_subcommand_shows_its_own_options() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let check = cmd
+            .find_subcommand_mut("check")
+            .map(|c| c.render_help().to_string())
+            .unwrap_or_default();
+        assert!(
+            check.contains("--allow") && check.contains("--log-format"),
+            "{check}"
+        );
+        for run_only in ["--grace", "--signal-map", "--secrets-file", "--env-file"] {
+            assert!(!check.contains(run_only), "check --help lists {run_only}");
+        }
+        let policy = cmd
+            .find_subcommand_mut("policy")
+            .map(|c| c.render_help().to_string())
+            .unwrap_or_default();
+        assert!(policy.contains("--env-file") && policy.contains("--kms-key"));
+        assert!(!policy.contains("--grace"), "policy --help lists --grace");
+    }
+
+    #[test]
+    fn the_nearest_known_variable_is_suggested() {
+        let e = config(&["secrun", "true"], &[("SECRUN_SECRET_FILE", "x.json")]);
+        assert!(
+            e.as_ref()
+                .is_err_and(|e| e.contains("did you mean SECRUN_SECRETS_FILE?")
+                    && !e.contains("SECRUN_SUPERVISED")),
+            "{e:?}"
+        );
+        // Set by the supervisor on its own copy: not unknown.
+        assert!(config(&["secrun", "true"], &[(SUPERVISED, "1")]).is_ok());
     }
 }

@@ -36,8 +36,13 @@ pub enum Error {
     },
     /// The command could not be started.
     Spawn { command: String, source: io::Error },
-    /// The kernel refused the environment as too large.
-    TooBig { largest: Vec<(String, usize)> },
+    /// The environment (with the arguments) is larger than the kernel
+    /// takes: `total` bytes against `limit`.
+    TooBig {
+        total: usize,
+        limit: usize,
+        largest: Vec<(String, usize)>,
+    },
 }
 
 impl Error {
@@ -77,20 +82,47 @@ impl Error {
             } => (format!("(bundle {bundle})"), message.clone()),
             Error::EnvFile { .. } => ("(env file)".into(), self.to_string()),
             Error::SecretsFile { .. } => ("(secrets file)".into(), self.to_string()),
+            Error::TooBig { .. } => ("(environment)".into(), self.to_string()),
             other => ("(secrun)".into(), other.to_string()),
         }
     }
 
+    /// An error about one variable; a name that is not a valid variable
+    /// name is printed redacted ([`printable_name`]).
     pub fn variable(
-        var: impl Into<String>,
+        var: impl AsRef<str>,
         reference: Option<String>,
         message: impl Into<String>,
     ) -> Error {
         Error::Variable {
-            var: var.into(),
+            var: printable_name(var.as_ref()),
             reference,
             message: message.into(),
         }
+    }
+}
+
+/// Whether `name` is a valid variable name, `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_valid_name(name: &str) -> bool {
+    name.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// How a variable name is printed: as it is when it is a valid name;
+/// otherwise by its length only. An env-file line of a mis-quoted value
+/// (compose reads it the same way) or a bundle key can look like a name,
+/// and must not be echoed (`a.b` and `my-var` are redacted too: where such
+/// a name comes from a file, the report gives the file and line).
+pub fn printable_name(name: &str) -> String {
+    if is_valid_name(name) {
+        name.to_owned()
+    } else {
+        format!(
+            "<a name of {} bytes that is not a valid variable name>",
+            name.len()
+        )
     }
 }
 
@@ -140,14 +172,18 @@ impl fmt::Display for Error {
                 }
                 _ => write!(f, "{command}: cannot run: {source}"),
             },
-            Error::TooBig { largest } => {
+            Error::TooBig {
+                total,
+                limit,
+                largest,
+            } => {
                 let names: Vec<String> = largest
                     .iter()
                     .map(|(n, len)| format!("{n} ({len} bytes)"))
                     .collect();
                 write!(
                     f,
-                    "the kernel refused the environment as too large (E2BIG; Linux allows 128 KiB a variable); largest: {}",
+                    "the environment and arguments are {total} bytes; the kernel takes at most {limit} (a quarter of the stack limit, `ulimit -s`); largest: {}; pass large values as files (--file-suffix _FILE)",
                     names.join(", ")
                 )
             }

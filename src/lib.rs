@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod dotenv;
 pub mod error;
+pub mod fetched;
 pub mod log;
 pub mod plan;
 pub mod policy;

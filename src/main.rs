@@ -3,7 +3,8 @@
 //! run) and the one place where a result becomes an exit code.
 
 use secrun::{
-    assemble, check, cli, dotenv, error, log, plan, policy, process, reference, report, resolve,
+    assemble, check, cli, dotenv, error, fetched, log, plan, policy, process, reference, report,
+    resolve,
 };
 use std::ffi::OsString;
 use std::io::Write;
@@ -31,9 +32,27 @@ fn main() -> ExitCode {
     }));
     let args: Vec<OsString> = std::env::args_os().collect();
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    let (format, level) = cli::log_settings(&args, &env);
-    log::init(format, level);
-    match run(&args, env) {
+    let config = match cli::parse(&args, &env) {
+        Ok(Parsed::Config(c)) => c,
+        Ok(Parsed::Clap { error, code }) => {
+            // --help and --version print to stdout; usage errors to stderr.
+            let text = error.render().to_string();
+            let text = format!("{}\n", text.trim_end());
+            if error.use_stderr() {
+                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            } else {
+                print_stdout(&text);
+            }
+            return ExitCode::from(code);
+        }
+        Err(invalid) => {
+            log::init(invalid.log.0, invalid.log.1);
+            log::error(&invalid.error.to_string());
+            return ExitCode::from(invalid.code);
+        }
+    };
+    log::init(config.log_format, config.log_level);
+    match run(&args, env, &config) {
         Ok(code) => ExitCode::from(code),
         Err(errors) => {
             for e in &errors {
@@ -45,25 +64,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Error>> {
-    let config = match cli::parse(args, &env).map_err(|e| vec![e])? {
-        Parsed::Config(c) => c,
-        Parsed::Clap(e) => {
-            // --help and --version print to stdout and exit 0; usage errors 125.
-            let text = e.render().to_string();
-            let text = if text.ends_with('\n') {
-                text
-            } else {
-                text + "\n"
-            };
-            if e.use_stderr() {
-                let _ = std::io::stderr().lock().write_all(text.as_bytes());
-            } else {
-                print_stdout(&text);
-            }
-            return Ok(if e.use_stderr() { 125 } else { 0 });
-        }
-    };
+fn run(
+    args: &[OsString],
+    env: Vec<(OsString, OsString)>,
+    config: &cli::Config,
+) -> Result<u8, Vec<Error>> {
     if !matches!(config.action, Action::Run(_)) || !supervises(config.init, &env) {
         let _ = process::signals::unblock_all();
     }
@@ -79,6 +84,9 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
                 cli::CheckFormat::Json => check::json(&report),
                 cli::CheckFormat::Sarif => check::sarif(&report),
             });
+            for warning in &report.warnings {
+                log::warn(warning);
+            }
             if *format != cli::CheckFormat::Text {
                 for (file, why) in &report.unreadable {
                     log::error(&format!("{file}: cannot check: {why}"));
@@ -89,24 +97,18 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
         Action::Policy {
             kms_keys,
             region,
+            watch,
             files,
         } => {
-            return policy_command(&config, &env, files, kms_keys, region.as_deref());
+            return policy_command(config, &env, files, kms_keys, region.as_deref(), *watch);
         }
-        _ => {}
-    }
-    if let Action::Run(_) = &config.action {
-        if supervises(config.init, &env) {
+        Action::Run(_) if supervises(config.init, &env) => {
             // PID 1 resolves nothing: a fresh copy of secrun does, then execs
             // the command, so no secret value enters the supervisor.
-            let how = process::supervise::Supervision {
-                signal_target: config.signal_target,
-                signal_map: config.signal_map.clone(),
-                grace: config.grace,
-            };
-            let code = process::supervise::run(&how, args, &env);
+            let code = process::supervise::run(&config.supervision, args, &env);
             return Ok(u8::try_from(code).unwrap_or(125));
         }
+        _ => {}
     }
     // Signals are unblocked again (above). From here on this process may
     // hold secret values: no core dump, no ptrace by other processes. The
@@ -115,8 +117,8 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
     let started = Instant::now();
     // Errors of every phase are collected, so one start-up shows everything
     // that must be fixed.
-    let (env_files, mut errors) = read_env_files(&config.env_files, config.interpolate);
-    let mut plan = plan::plan(&env, &env_files, &config);
+    let (env_files, mut errors) = read_env_files(&config.env_files, config.options.interpolate);
+    let mut plan = plan::plan(&env, &env_files, &config.options);
     errors.append(&mut plan.errors);
 
     if let Action::Explain(format) = config.action {
@@ -128,10 +130,23 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
         };
     }
 
-    let (resolved, resolve_errors) =
-        resolve::resolve(&plan, config.secrets_file.as_deref(), config.timeout);
+    let (resolved, resolve_errors) = resolve::resolve(
+        &mut plan,
+        config.secrets_file.as_deref(),
+        config.timeout,
+        &config.options.file_dirs,
+    );
     errors.extend(resolve_errors);
-    let outcome = assemble::assemble(&plan, &resolved);
+    let command: &[OsString] = match &config.action {
+        Action::Run(command) => command,
+        _ => &[],
+    };
+    let limits = assemble::Limits {
+        arg_max: process::arg_max(),
+        arg_bytes: command.iter().map(|a| a.len() + 1).sum(),
+        args: command.len(),
+    };
+    let outcome = assemble_on_a_large_stack(&plan, &resolved, &limits);
     drop(resolved);
     errors.extend(outcome.errors);
     for w in &outcome.warnings {
@@ -155,15 +170,41 @@ fn run(args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Vec<Erro
     let from_secrets = outcome.lines.iter().filter(|l| l.from_secret).count();
     if from_secrets > 0 {
         log::info(&format!(
-            "resolved {from_secrets} variables from {} secrets in {} ms",
-            plan.fetches.len() + plan.files.len(),
+            "resolved {} from {} in {} ms",
+            plural(from_secrets, "variable"),
+            plural(plan.fetches.len() + plan.files.len(), "secret"),
             started.elapsed().as_millis()
         ));
     }
-    let Action::Run(command) = &config.action else {
-        return Ok(0);
-    };
     Err(vec![process::exec(command, &outcome.env)])
+}
+
+/// `assemble` recurses once per variable in a chain of `${...}`: up to
+/// `assemble::MAX_CHAIN` deep, more than the main thread's stack may hold.
+/// A thread of its own gets room for it (reserved, not used, until needed).
+fn assemble_on_a_large_stack(
+    plan: &plan::Plan,
+    resolved: &fetched::Resolved,
+    limits: &assemble::Limits,
+) -> assemble::Outcome {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("secrun-assemble".into())
+            .stack_size(64 << 20)
+            .spawn_scoped(scope, || assemble::assemble(plan, resolved, limits))
+            .ok()
+            .and_then(|t| t.join().ok())
+    })
+    .unwrap_or_else(|| assemble::assemble(plan, resolved, limits))
+}
+
+/// `1 variable`, `2 variables`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// `check`'s and `policy`'s inputs: files, or standard input for `-`.
@@ -194,6 +235,7 @@ fn policy_command(
     files: &[PathBuf],
     kms_keys: &[String],
     region: Option<&str>,
+    watch: bool,
 ) -> Result<u8, Vec<Error>> {
     let var = |n: &str| {
         env.iter()
@@ -216,8 +258,8 @@ fn policy_command(
         ))]);
     }
     let refs: Vec<reference::Reference> = if files.is_empty() {
-        let (env_files, mut errors) = read_env_files(&config.env_files, config.interpolate);
-        let mut plan = plan::plan(env, &env_files, config);
+        let (env_files, mut errors) = read_env_files(&config.env_files, config.options.interpolate);
+        let mut plan = plan::plan(env, &env_files, &config.options);
         errors.append(&mut plan.errors);
         if !errors.is_empty() {
             return Err(errors);
@@ -228,6 +270,14 @@ fn policy_command(
         let mut unreadable = false;
         for (name, text) in read_inputs(files) {
             match text.and_then(|t| check::inputs::read(&name, &t)) {
+                Ok(x) if !x.unknown.is_empty() => {
+                    for address in &x.unknown {
+                        log::error(&format!(
+                            "{name}: {address}: container_definitions is not known until apply, so its references cannot be granted; run policy on the state after apply, or on the file it is rendered from"
+                        ));
+                    }
+                    unreadable = true;
+                }
                 Ok(x) => match policy::references_in(&x) {
                     Ok((found, ecs_secrets)) => {
                         refs.extend(found);
@@ -257,7 +307,7 @@ fn policy_command(
         }
         refs
     };
-    match policy::document(&refs, &region, kms_keys) {
+    match policy::document(&refs, &region, kms_keys, watch) {
         Some(doc) => {
             let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
             print_stdout(&format!("{text}\n"));
@@ -273,7 +323,7 @@ fn policy_command(
 /// Init mode: as PID 1 with `--init auto`, or with `--init always`; never in
 /// the copy that a supervisor started.
 fn supervises(init: cli::InitMode, env: &[(OsString, OsString)]) -> bool {
-    if env.iter().any(|(k, _)| k == process::supervise::MARKER) {
+    if env.iter().any(|(k, _)| k == cli::SUPERVISED) {
         return false;
     }
     match init {

@@ -11,14 +11,14 @@
 //! definitions are kept lowest first, so that `${NAME}` inside NAME's own
 //! value can mean the definition below it (`PORT=${PORT:-8000}`).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
-use crate::cli::{is_secrun_var, Config};
 use crate::dotenv;
-use crate::error::Error;
+use crate::error::{is_valid_name, printable_name, Error};
+use crate::fetched::Fetched;
 use crate::reference::{self, Reference};
 use crate::secret::{Redacted, SecretValue};
 use crate::template::{self, Piece};
@@ -112,6 +112,40 @@ pub struct Plan {
 
 pub const PROCESS_RANK: (usize, usize) = (usize::MAX, 0);
 
+/// What decides which variables are resolved from where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// `--from` bundles, as written.
+    pub from: Vec<String>,
+    /// Variables passed through untouched.
+    pub keep: Vec<String>,
+    /// Variables that a missing secret leaves unset.
+    pub optional: Vec<String>,
+    /// `NAME<SUFFIX>=/path` reads NAME from the file.
+    pub file_suffix: Option<String>,
+    /// The directories `_FILE` paths may point into.
+    pub file_dirs: Vec<PathBuf>,
+    pub interpolate: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            from: Vec::new(),
+            keep: Vec::new(),
+            optional: Vec::new(),
+            file_suffix: None,
+            file_dirs: vec![PathBuf::from("/run/secrets")],
+            interpolate: true,
+        }
+    }
+}
+
+/// `SECRUN_*` variables configure secrun and never reach the application.
+pub fn is_secrun_var(name: &OsStr) -> bool {
+    name.as_bytes().starts_with(b"SECRUN_")
+}
+
 fn is_kept(name: &OsStr, keep: &[String]) -> bool {
     name.as_bytes().ends_with(b"_ARN") || keep.iter().any(|k| name == k.as_str())
 }
@@ -125,15 +159,20 @@ fn is_foreign_file_var(name: &OsStr, keep: &[String]) -> bool {
         || keep.iter().any(|k| name == k.as_str())
 }
 
+/// The text a JSON value contributes: strings as they are, other values as
+/// their compact JSON; `null` is refused.
+pub fn json_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
 /// Bundle keys that would let whoever may write a secret run code in the
 /// application, or break it: refused, never dropped silently.
 pub fn refused_bundle_key(key: &str) -> Option<&'static str> {
-    let valid = key
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !valid {
+    if !is_valid_name(key) {
         return Some("is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
     }
     if key == "PATH" || key == "HOME" {
@@ -151,7 +190,7 @@ pub fn refused_bundle_key(key: &str) -> Option<&'static str> {
 }
 
 /// Classify one value as written, given whether it may be expanded.
-fn classify(name: &OsStr, value: &[u8], expandable: bool, config: &Config) -> Result<Raw, Error> {
+fn classify(name: &OsStr, value: &[u8], expandable: bool, config: &Options) -> Result<Raw, Error> {
     if is_kept(name, &config.keep) {
         return Ok(Raw::Keep(OsStr::from_bytes(value).to_owned()));
     }
@@ -183,7 +222,7 @@ fn classify_text(
     name: &OsStr,
     value: &[u8],
     expandable: bool,
-    config: &Config,
+    config: &Options,
 ) -> Result<Raw, Error> {
     if !(expandable && config.interpolate && value.contains(&b'$')) {
         return Ok(Raw::Keep(OsStr::from_bytes(value).to_owned()));
@@ -218,7 +257,7 @@ fn pieces_text(pieces: &[Piece]) -> Vec<u8> {
 pub fn plan(
     env: &[(OsString, OsString)],
     env_files: &[(PathBuf, Vec<dotenv::Entry>)],
-    config: &Config,
+    config: &Options,
 ) -> Plan {
     let mut p = Plan {
         bundle_rank: env_files.len(),
@@ -236,7 +275,7 @@ pub fn plan(
                     line: Some(entry.line),
                     message: format!(
                         "{} configures secrun and is read only from the process environment",
-                        entry.key
+                        printable_name(&entry.key)
                     ),
                 });
                 continue;
@@ -296,7 +335,7 @@ pub fn plan(
     }
 
     if let Some(suffix) = &config.file_suffix {
-        apply_file_suffix(&mut p, suffix, &config.keep);
+        apply_file_suffix(&mut p, suffix, config);
     }
 
     for (i, written) in config.from.iter().enumerate() {
@@ -336,14 +375,53 @@ pub fn push_def(vars: &mut BTreeMap<OsString, Vec<Def>>, name: OsString, def: De
     defs.insert(at, def);
 }
 
-/// `NAME<SUFFIX>=/path` -> NAME from the file; `NAME<SUFFIX>` itself is removed.
-fn apply_file_suffix(p: &mut Plan, suffix: &str, keep: &[String]) {
+/// `.` and `..` taken out of a path without looking at the file system
+/// (`/run/secrets/../x` is `/run/x`); symbolic links are followed when the
+/// file is read.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Whether `path` lies inside one of `dirs`, both as written (normalized).
+pub fn is_inside(path: &Path, dirs: &[PathBuf]) -> bool {
+    let path = normalize(path);
+    dirs.iter().any(|d| {
+        let d = normalize(d);
+        path != d && path.starts_with(&d)
+    })
+}
+
+/// `NAME<SUFFIX>=/path` -> NAME from the file; `NAME<SUFFIX>` itself is
+/// removed. Only a path inside a secrets directory makes a file variable:
+/// any other `*_FILE` variable (`LOG_FILE=/var/log/app.log`) is the
+/// application's own and passes through untouched.
+fn apply_file_suffix(p: &mut Plan, suffix: &str, config: &Options) {
+    let points_inside = |defs: &[Def]| {
+        defs.iter().any(|d| match &d.raw {
+            Raw::Keep(v) => is_inside(Path::new(v), &config.file_dirs),
+            _ => false,
+        })
+    };
     let file_vars: Vec<OsString> = p
         .vars
-        .keys()
-        .filter(|n| n.as_bytes().len() > suffix.len() && n.as_bytes().ends_with(suffix.as_bytes()))
-        .filter(|n| !is_foreign_file_var(n, keep))
-        .cloned()
+        .iter()
+        .filter(|(n, _)| {
+            n.as_bytes().len() > suffix.len() && n.as_bytes().ends_with(suffix.as_bytes())
+        })
+        .filter(|(n, defs)| !is_foreign_file_var(n, &config.keep) && points_inside(defs))
+        .map(|(n, _)| n.clone())
         .collect();
     for file_var in file_vars {
         let bytes = file_var.as_bytes();
@@ -357,15 +435,19 @@ fn apply_file_suffix(p: &mut Plan, suffix: &str, keep: &[String]) {
                 target.to_string_lossy(),
                 None,
                 format!(
-                    "both {} and {file_var_name} are set; set only one",
-                    target.to_string_lossy()
+                    "both {} and {} are set; set only one",
+                    printable_name(&target.to_string_lossy()),
+                    printable_name(&file_var_name)
                 ),
             ));
             continue;
         }
         for def in defs {
             let path = match &def.raw {
-                Raw::Keep(v) => PathBuf::from(v),
+                Raw::Keep(v) if is_inside(Path::new(v), &config.file_dirs) => PathBuf::from(v),
+                // A lower definition outside the secrets directories is
+                // shadowed by the one above it, which points inside.
+                Raw::Keep(_) => continue,
                 _ => {
                     p.errors.push(Error::variable(
                         file_var_name.clone(),
@@ -435,44 +517,137 @@ fn collect_fetches(p: &mut Plan) {
     p.files = files;
 }
 
-impl Plan {
-    /// Distinct fetches grouped into API calls: by region, 20 secrets a
-    /// `BatchGetSecretValue`, 10 names a `GetParameters`, one
-    /// `GetSecretValue` per pinned stage or version.
-    ///
-    /// `default_region` is where short references go; `None` leaves them
-    /// in a group of their own (which then fails: no region).
-    pub fn batches(&self, default_region: Option<&str>) -> Vec<Batch> {
-        let mut groups: BTreeMap<(Option<String>, u8), Vec<Reference>> = BTreeMap::new();
-        for r in &self.fetches {
-            let kind = match r {
-                Reference::SecretsManager { .. } if r.is_pinned() => 1,
-                Reference::SecretsManager { .. } => 0,
-                Reference::Ssm { selector: None, .. } => 2,
-                Reference::Ssm {
-                    selector: Some(_), ..
-                } => 3,
-            };
-            let region = r.region().or(default_region).map(str::to_owned);
-            groups.entry((region, kind)).or_default().push(r.clone());
+/// Distinct fetches grouped into API calls: by region, 20 secrets a
+/// `BatchGetSecretValue`, 10 names a `GetParameters`, one
+/// `GetSecretValue` per pinned stage or version.
+///
+/// `default_region` is where short references go; `None` leaves them
+/// in a group of their own (which then fails: no region).
+pub fn batches(refs: &BTreeSet<Reference>, default_region: Option<&str>) -> Vec<Batch> {
+    let mut groups: BTreeMap<(Option<String>, u8), Vec<Reference>> = BTreeMap::new();
+    for r in refs {
+        let kind = match r {
+            Reference::SecretsManager { .. } if r.is_pinned() => 1,
+            Reference::SecretsManager { .. } => 0,
+            Reference::Ssm { selector: None, .. } => 2,
+            Reference::Ssm {
+                selector: Some(_), ..
+            } => 3,
+        };
+        let region = r.region().or(default_region).map(str::to_owned);
+        groups.entry((region, kind)).or_default().push(r.clone());
+    }
+    let mut out = Vec::new();
+    for ((region, kind), items) in groups {
+        let (kind, size) = match kind {
+            0 => (BatchKind::SecretsBatch, SECRETS_PER_BATCH),
+            1 => (BatchKind::SecretSingle, 1),
+            2 => (BatchKind::Parameters, PARAMETERS_PER_CALL),
+            _ => (BatchKind::ParameterSingle, 1),
+        };
+        for chunk in items.chunks(size) {
+            out.push(Batch {
+                region: region.clone(),
+                kind,
+                items: chunk.to_vec(),
+            });
         }
-        let mut out = Vec::new();
-        for ((region, kind), items) in groups {
-            let (kind, size) = match kind {
-                0 => (BatchKind::SecretsBatch, SECRETS_PER_BATCH),
-                1 => (BatchKind::SecretSingle, 1),
-                2 => (BatchKind::Parameters, PARAMETERS_PER_CALL),
-                _ => (BatchKind::ParameterSingle, 1),
-            };
-            for chunk in items.chunks(size) {
-                out.push(Batch {
-                    region: region.clone(),
-                    kind,
-                    items: chunk.to_vec(),
-                });
+    }
+    out
+}
+
+impl Plan {
+    /// What a first round fetches: every bundle, and the references of the
+    /// process environment, which no bundle can override. Without bundles,
+    /// everything.
+    pub fn first_round(&self) -> BTreeSet<Reference> {
+        if self.bundles.is_empty() {
+            return self.fetches.clone();
+        }
+        let mut out: BTreeSet<Reference> =
+            self.bundles.iter().map(Reference::without_key).collect();
+        for defs in self.vars.values() {
+            match defs.last() {
+                Some(Def {
+                    rank,
+                    raw: Raw::Ref(r, _),
+                    ..
+                }) if *rank == PROCESS_RANK => {
+                    out.insert(r.without_key());
+                }
+                Some(Def {
+                    rank,
+                    raw: Raw::Template(pieces),
+                    ..
+                }) if *rank == PROCESS_RANK => {
+                    let mut refs = Vec::new();
+                    template::references(pieces, &mut refs);
+                    out.extend(refs.into_iter().map(Reference::without_key));
+                }
+                _ => {}
             }
         }
         out
+    }
+
+    /// Once the bundles are fetched, their keys become definitions (or
+    /// errors naming bundle and key), and what they override is no longer
+    /// fetched: `fetches` and `files` are worked out again.
+    pub fn add_bundles(&mut self, secrets: &HashMap<Reference, Fetched>) -> Vec<Error> {
+        let mut errors = Vec::new();
+        let bundles = self.bundles.clone();
+        for (j, bundle) in bundles.iter().enumerate() {
+            let name = bundle.to_string();
+            let bad = |key: Option<&str>, message: String| Error::Bundle {
+                bundle: name.clone(),
+                key: key.map(str::to_owned),
+                message,
+            };
+            let value = match secrets.get(&bundle.without_key()) {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => {
+                    errors.push(bad(None, e.describe()));
+                    continue;
+                }
+                None => {
+                    errors.push(bad(None, "was not fetched".into()));
+                    continue;
+                }
+            };
+            let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(value.as_bytes())
+            else {
+                errors.push(bad(None, "its value is not a JSON object of NAME -> value; store the variables as a JSON object".into()));
+                continue;
+            };
+            for (position, (key, v)) in map.into_iter().enumerate() {
+                if let Some(why) = refused_bundle_key(&key) {
+                    // Key names can be credentials (`{"user": "password"}`): one
+                    // that is not a valid name is named by its position only.
+                    let shown = if is_valid_name(&key) {
+                        key.clone()
+                    } else {
+                        format!("#{} ({} bytes)", position + 1, key.len())
+                    };
+                    errors.push(bad(Some(&shown), format!("refused: {why}")));
+                    continue;
+                }
+                let Some(text) = json_text(&v) else {
+                    errors.push(bad(
+                        Some(&key),
+                        "is null; give it a value or remove it".into(),
+                    ));
+                    continue;
+                };
+                let def = Def {
+                    rank: (self.bundle_rank + j, 0),
+                    source: Source::Bundle(bundle.clone()),
+                    raw: Raw::Secret(SecretValue::new(text.into_bytes())),
+                };
+                push_def(&mut self.vars, OsString::from(&key), def);
+            }
+        }
+        collect_fetches(self);
+        errors
     }
 
     /// True when nothing needs AWS or the secrets file.
@@ -484,28 +659,8 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Action, InitMode, SignalTarget};
-    use crate::log::{LogFormat, LogLevel};
-    use std::time::Duration;
-
-    pub(crate) fn config() -> Config {
-        Config {
-            action: Action::Run(vec!["true".into()]),
-            env_files: vec![],
-            from: vec![],
-            secrets_file: None,
-            file_suffix: None,
-            keep: vec![],
-            optional: vec![],
-            timeout: Duration::from_secs(30),
-            init: InitMode::Auto,
-            signal_target: SignalTarget::Group,
-            signal_map: vec![],
-            grace: Duration::ZERO,
-            interpolate: true,
-            log_format: LogFormat::Text,
-            log_level: LogLevel::Info,
-        }
+    pub(crate) fn config() -> Options {
+        Options::default()
     }
 
     fn env(v: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
@@ -549,14 +704,14 @@ mod tests {
             .collect();
         let p = plan(&env, &[], &config());
         // Short references in the default region share calls with ARNs there.
-        let same = p.batches(Some("eu-west-1"));
+        let same = batches(&p.fetches, Some("eu-west-1"));
         assert_eq!(
             same.iter()
                 .filter(|b| b.kind == BatchKind::SecretsBatch)
                 .count(),
             3
         );
-        let batches = p.batches(None);
+        let batches = batches(&p.fetches, None);
         let shape: Vec<(Option<&str>, BatchKind, usize)> = batches
             .iter()
             .map(|b| (b.region.as_deref(), b.kind, b.items.len()))
@@ -632,7 +787,9 @@ mod tests {
                 ("SSL_CERT_FILE", "/c"),
                 ("KEEP_FILE", "/k"),
                 ("BOTH", "x"),
-                ("BOTH_FILE", "/b"),
+                ("BOTH_FILE", "/run/secrets/b"),
+                ("LOG_FILE", "/var/log/app.log"),
+                ("ESCAPE_FILE", "/run/secrets/../../etc/shadow"),
             ]),
             &[],
             &c,
@@ -644,6 +801,10 @@ mod tests {
             .contains_key(OsStr::new("AWS_WEB_IDENTITY_TOKEN_FILE")));
         assert!(p.vars.contains_key(OsStr::new("SSL_CERT_FILE")));
         assert!(p.vars.contains_key(OsStr::new("KEEP_FILE")));
+        // Outside the secrets directories: the application's own variables.
+        assert!(p.vars.contains_key(OsStr::new("LOG_FILE")));
+        assert!(!p.vars.contains_key(OsStr::new("LOG")));
+        assert!(p.vars.contains_key(OsStr::new("ESCAPE_FILE")));
         assert_eq!(p.files.len(), 1);
         assert_eq!(p.errors.len(), 1);
         assert!(p.errors[0].to_string().contains("both BOTH and BOTH_FILE"));

@@ -10,8 +10,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 
 use crate::check::inputs::Extracted;
-use crate::provider::iam_resources;
-use crate::reference::{self, Reference};
+use crate::reference::{self, strip_random_suffix, Reference};
 use crate::template;
 
 /// Every reference the application resolves through secrun in a deployment
@@ -81,17 +80,49 @@ pub fn is_region(s: &str) -> bool {
             && s.contains('-'))
 }
 
+/// Whether `--watch` checks this reference for changes: everything not
+/// pinned to a version id, stage or label (those never change).
+pub fn is_watched(r: &Reference) -> bool {
+    !r.is_pinned()
+        && !matches!(
+            r,
+            Reference::Ssm {
+                selector: Some(_),
+                ..
+            }
+        )
+}
+
 /// The policy document, or `None` when there is nothing to grant.
-/// `region` is where short references go (`*` when unknown).
-pub fn document(refs: &[Reference], region: &str, kms_keys: &[String]) -> Option<Value> {
+/// `region` is where short references go (`*` when unknown). With
+/// `watch`, also what `--watch` asks: `secretsmanager:DescribeSecret` on
+/// the watched secrets and `ssm:DescribeParameters` (which IAM authorises
+/// on `*` only).
+pub fn document(
+    refs: &[Reference],
+    region: &str,
+    kms_keys: &[String],
+    watch: bool,
+) -> Option<Value> {
     let mut secrets = BTreeSet::new();
     let mut parameters = BTreeSet::new();
+    let mut described = BTreeSet::new();
+    let mut watched_parameters = false;
     for r in refs {
         let r = r.without_key();
         let resource_region = r.region().unwrap_or(region).to_owned();
+        let resources = iam_resources(&r, &resource_region);
         match r {
-            Reference::SecretsManager { .. } => secrets.extend(iam_resources(&r, &resource_region)),
-            Reference::Ssm { .. } => parameters.extend(iam_resources(&r, &resource_region)),
+            Reference::SecretsManager { .. } => {
+                if is_watched(&r) {
+                    described.extend(resources.iter().cloned());
+                }
+                secrets.extend(resources);
+            }
+            Reference::Ssm { .. } => {
+                watched_parameters |= is_watched(&r);
+                parameters.extend(resources);
+            }
         }
     }
     let mut statements = Vec::new();
@@ -120,6 +151,22 @@ pub fn document(refs: &[Reference], region: &str, kms_keys: &[String]) -> Option
     if statements.is_empty() {
         return None;
     }
+    if watch && !described.is_empty() {
+        statements.push(json!({
+            "Sid": "WatchSecretVersions",
+            "Effect": "Allow",
+            "Action": "secretsmanager:DescribeSecret",
+            "Resource": described.into_iter().collect::<Vec<_>>(),
+        }));
+    }
+    if watch && watched_parameters {
+        statements.push(json!({
+            "Sid": "WatchParameterVersions",
+            "Effect": "Allow",
+            "Action": "ssm:DescribeParameters",
+            "Resource": "*",
+        }));
+    }
     if !kms_keys.is_empty() {
         statements.push(json!({
             "Sid": "DecryptSecrets",
@@ -129,6 +176,63 @@ pub fn document(refs: &[Reference], region: &str, kms_keys: &[String]) -> Option
         }));
     }
     Some(json!({"Version": "2012-10-17", "Statement": statements}))
+}
+
+/// Every resource to grant for `r`: a name whose last `-` + 6 characters
+/// may be the random suffix or part of the name (`app/prod-config`) gets
+/// both `NAME` and `NAME-??????`, so that the grant holds either way.
+pub fn iam_resources(r: &Reference, region: &str) -> Vec<String> {
+    let exact = iam_resource(r, region);
+    match r {
+        Reference::SecretsManager { name, .. } if strip_random_suffix(name).is_some() => {
+            vec![exact.clone(), format!("{exact}-??????")]
+        }
+        _ => vec![exact],
+    }
+}
+
+/// The partition a region belongs to.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The resource an IAM statement must grant for `r`, as precisely as the
+/// reference allows: a secret name without its random suffix (a short name
+/// or a partial ARN) matches `NAME-??????`, as AWS adds the suffix.
+pub fn iam_resource(r: &Reference, region: &str) -> String {
+    match r {
+        Reference::SecretsManager { arn, name, .. } => {
+            let wildcard = if strip_random_suffix(name).is_some() {
+                ""
+            } else {
+                "-??????"
+            };
+            match arn {
+                Some(a) => format!(
+                    "arn:{}:secretsmanager:{}:{}:secret:{name}{wildcard}",
+                    a.partition, a.region, a.account
+                ),
+                None => format!(
+                    "arn:{}:secretsmanager:{region}:*:secret:{name}{wildcard}",
+                    partition_of(region)
+                ),
+            }
+        }
+        Reference::Ssm { name, .. } => match r.arn() {
+            Some(arn) => arn,
+            None => format!(
+                "arn:{}:ssm:{region}:*:parameter/{}",
+                partition_of(region),
+                name.trim_start_matches('/')
+            ),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +255,7 @@ mod tests {
             &refs,
             "us-east-2",
             &["arn:aws:kms:us-east-2:111122223333:key/abcd".into()],
+            false,
         );
         let doc = doc.unwrap_or_default();
         assert_eq!(
@@ -172,7 +277,34 @@ mod tests {
             ])
         );
         assert_eq!(doc["Statement"][3]["Action"], "kms:Decrypt");
-        assert!(document(&[], "us-east-2", &[]).is_none());
+        assert!(document(&[], "us-east-2", &[], false).is_none());
+    }
+
+    #[test]
+    fn watch_adds_describe_on_what_is_watched() {
+        let refs = [
+            must("secretsmanager:rds/sims:password"),
+            must("secretsmanager:pinned::AWSPREVIOUS"),
+            must("ssm:/sims/db"),
+        ];
+        let doc = document(&refs, "us-east-2", &[], true).unwrap_or_default();
+        let statements = doc["Statement"].as_array().cloned().unwrap_or_default();
+        let by_action = |a: &str| {
+            statements
+                .iter()
+                .find(|s| s["Action"] == a)
+                .map(|s| s["Resource"].clone())
+        };
+        assert_eq!(
+            by_action("secretsmanager:DescribeSecret"),
+            Some(json!([
+                "arn:aws:secretsmanager:us-east-2:*:secret:rds/sims-??????"
+            ])),
+            "a pinned secret never changes, so it is not described"
+        );
+        assert_eq!(by_action("ssm:DescribeParameters"), Some(json!("*")));
+        let plain = document(&refs, "us-east-2", &[], false).unwrap_or_default();
+        assert!(!plain.to_string().contains("Describe"));
     }
 
     #[test]
@@ -209,5 +341,44 @@ mod tests {
         assert!(
             is_region("us-east-2") && is_region("*") && !is_region("") && !is_region("eu west")
         );
+    }
+
+    #[test]
+    fn iam_resources_match_what_aws_checks() {
+        let cases = [
+            (
+                "secretsmanager:rds/sims",
+                "us-east-2",
+                "arn:aws:secretsmanager:us-east-2:*:secret:rds/sims-??????",
+            ),
+            (
+                "secretsmanager:app-AbCdEf",
+                "us-east-2",
+                "arn:aws:secretsmanager:us-east-2:*:secret:app-AbCdEf",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:app",
+                "us-east-2",
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:app-??????",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:app-AbCdEf:k::",
+                "us-east-2",
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:app-AbCdEf",
+            ),
+            (
+                "secretsmanager:x",
+                "cn-north-1",
+                "arn:aws-cn:secretsmanager:cn-north-1:*:secret:x-??????",
+            ),
+            (
+                "ssm:/sims/db",
+                "us-gov-west-1",
+                "arn:aws-us-gov:ssm:us-gov-west-1:*:parameter/sims/db",
+            ),
+        ];
+        for (reference, region, want) in cases {
+            assert_eq!(iam_resource(&must(reference), region), want, "{reference}");
+        }
     }
 }

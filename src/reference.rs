@@ -66,26 +66,155 @@ pub fn parse(value: &str) -> Option<Result<Reference, ParseError>> {
     if let Some(rest) = value.strip_prefix("ssm:") {
         return Some(parse_ssm_tail(None, rest));
     }
-    let rest = value.strip_prefix("arn:")?;
-    let mut parts = rest.splitn(5, ':');
-    let partition = parts.next()?;
-    let service = parts.next()?;
-    let region = parts.next();
-    let account = parts.next();
-    let resource = parts.next();
-    match service {
-        "secretsmanager" => Some(parse_sm_arn(partition, region, account, resource)),
-        "ssm" => {
-            // Only parameter ARNs are references; an SSM document ARN is an
-            // ordinary value.
-            let (region, account, resource) = (region?, account?, resource?);
-            if !resource.starts_with("parameter") {
-                return None;
-            }
-            Some(parse_ssm_arn(partition, region, account, resource))
+    if let Some(rest) = value.strip_prefix("arn:") {
+        if let Some(parsed) = parse_arn(rest) {
+            return Some(parsed);
         }
-        _ => None,
     }
+    near_miss(value).map(Err)
+}
+
+/// A value that is no reference as written but would be one with white
+/// space trimmed or in lower case: a pasted or mistyped reference, which
+/// must not reach the application as its own value.
+fn near_miss(value: &str) -> Option<ParseError> {
+    let trimmed = value.trim();
+    if trimmed.len() != value.len() {
+        return parse(trimmed)
+            .is_some()
+            .then(|| ParseError("white space before or after a reference; remove it".into()));
+    }
+    // Lower-case the short prefix, or an ARN's `arn:PARTITION:SERVICE`, only:
+    // names are case-sensitive and stay as written.
+    let lower = value.to_ascii_lowercase();
+    let head_len = if lower.starts_with("arn:") {
+        lower
+            .match_indices(':')
+            .nth(2)
+            .map_or(lower.len(), |(i, _)| i)
+    } else {
+        ["secretsmanager:", "ssm:"]
+            .iter()
+            .find(|p| lower.starts_with(**p))?
+            .len()
+    };
+    let candidate = format!("{}{}", &lower[..head_len], &value[head_len..]);
+    (candidate != value && parse(&candidate).is_some()).then(|| {
+        ParseError(format!(
+            "{:?} must be written in lower case ({:?})",
+            &value[..head_len],
+            &lower[..head_len]
+        ))
+    })
+}
+
+/// The part after `arn:`. `None`: an ARN of another kind (an SNS topic, an
+/// SSM document), an ordinary value.
+fn parse_arn(rest: &str) -> Option<Result<Reference, ParseError>> {
+    let fields: Vec<&str> = rest.split(':').collect();
+    let (partition, service) = (fields[0], fields.get(1).copied().unwrap_or_default());
+    let mut parts = rest.splitn(5, ':').skip(2);
+    let (region, account, resource) = (parts.next(), parts.next(), parts.next());
+    match service {
+        "secretsmanager" => return Some(parse_sm_arn(partition, region, account, resource)),
+        "ssm" => {
+            // Any field that begins `parameter`, wherever a missing or extra
+            // field has shifted it, makes this a parameter ARN or an error;
+            // other SSM ARNs (documents) are ordinary values.
+            let at = fields
+                .iter()
+                .skip(2)
+                .position(|f| looks_like_parameter(f))?
+                + 2;
+            if at != 4 {
+                return Some(err(shifted_ssm(&fields[2..at])));
+            }
+            let (region, account, resource) = (region?, account?, resource?);
+            return Some(parse_ssm_arn(partition, region, account, resource));
+        }
+        // Upper case where lower case belongs: `near_miss` says so.
+        _ if service.eq_ignore_ascii_case("secretsmanager")
+            || service.eq_ignore_ascii_case("ssm") =>
+        {
+            return None
+        }
+        _ => {}
+    }
+    // The service is not where it belongs: a Secrets Manager or SSM ARN with
+    // a field missing (`arn:secretsmanager:...`, `arn:aws:us-east-2:...`) or a
+    // misspelled service.
+    let sm_shape = fields.contains(&"secretsmanager")
+        || (!is_service_name(service)
+            && fields
+                .windows(2)
+                .any(|w| w[0] == "secret" && !w[1].is_empty()));
+    if sm_shape || is_misspelled(service, "secretsmanager") {
+        return Some(err(format!(
+            "{service:?} where the service belongs; a Secrets Manager ARN reads {SM_ARN}"
+        )));
+    }
+    let ssm_shape = fields.iter().skip(1).any(|f| looks_like_parameter(f))
+        && (fields.contains(&"ssm") || !is_service_name(service));
+    if ssm_shape {
+        return Some(err(format!(
+            "{service:?} where the service belongs; an SSM parameter ARN reads {SSM_ARN}"
+        )));
+    }
+    None
+}
+
+const SM_ARN: &str =
+    "arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME[:JSON_KEY[:VERSION_STAGE[:VERSION_ID]]]";
+const SSM_ARN: &str = "arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME";
+
+/// `parameter/...`, or a near spelling of it (`parametre/`, `parameters/`).
+fn looks_like_parameter(field: &str) -> bool {
+    let kind = field.split('/').next().unwrap_or_default();
+    field.starts_with("parameter") || (field.contains('/') && is_misspelled(kind, "parameter"))
+}
+
+/// What is wrong with an SSM ARN whose `parameter` field is not the fifth:
+/// `between` holds the fields between the service and it.
+fn shifted_ssm(between: &[&str]) -> String {
+    let is_account = |f: &str| f.len() == 12 && f.bytes().all(|b| b.is_ascii_digit());
+    let what = match between {
+        [] => "the region and the account id are missing".to_owned(),
+        [one] if is_account(one) => "the region is missing".to_owned(),
+        [_] => "the account id is missing".to_owned(),
+        _ => format!(
+            "{} fields stand between ssm and parameter; expected 2 (REGION:ACCOUNT)",
+            between.len()
+        ),
+    };
+    format!("{what}; an SSM parameter ARN reads {SSM_ARN}")
+}
+
+/// An AWS service name as ARNs write it (`sns`, `s3`, `execute-api`): lower
+/// case letters and digits, starting with a letter. A region or an account
+/// id in its place means a field is missing.
+fn is_service_name(s: &str) -> bool {
+    s.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !is_region(s)
+}
+
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A different word within a few edits of `word` (`secretmanager`,
+/// `SecretsManager`, `secrets-manager`): a typo, not another service.
+fn is_misspelled(found: &str, word: &str) -> bool {
+    let found = found.to_ascii_lowercase();
+    found != word
+        && (strsim::damerau_levenshtein(&found, word) <= 3
+            || found.replace(['-', '_', ' '], "") == word)
 }
 
 fn scope(partition: &str, region: &str, account: &str) -> Result<ArnScope, ParseError> {
@@ -463,10 +592,101 @@ mod tests {
             "arn:aws:sns:us-east-1:111122223333:topic",
             "arn:aws:ssm:us-east-1:111122223333:document/run",
             "arn:aws:ssm",
-            "SSM:/x",
-            " ssm:/x",
+            "arn:aws:ssm:us-east-1:111122223333:automation-definition/x:1",
+            "arn:aws:sns:us-east-1:111122223333:secret:0f2a",
+            "arn:aws:iam::111122223333:role/secret-reader",
+            "arn:aws:s3:::secret/parameter/x",
+            "ARN: none",
+            "Ssm agent",
         ] {
             assert_eq!(parse(v), None, "{v}");
+        }
+    }
+
+    // Regression: each of these used to pass through as an ordinary value,
+    // handing the application an ARN instead of its secret.
+    #[test]
+    fn shifted_missing_or_misspelled_fields_are_errors() {
+        let cases = [
+            (
+                "arn:aws:ssm:us-east-2:parameter/sims/db",
+                "account id is missing",
+            ),
+            (
+                "arn:aws:ssm:111122223333:parameter/sims/db",
+                "region is missing",
+            ),
+            ("arn:aws:ssm:parameter/sims/db", "region and the account id"),
+            (
+                "arn:aws:ssm:us-east-2:111122223333:x:parameter/db",
+                "3 fields",
+            ),
+            (
+                "arn:aws:ssm:us-east-2:111122223333:parametre/db",
+                "parameter/NAME",
+            ),
+            (
+                "arn:aws:ssm:us-east-2:111122223333:parameters/db",
+                "parameter/NAME",
+            ),
+            (
+                "arn:ssm:us-east-2:111122223333:parameter/db",
+                "SSM parameter ARN",
+            ),
+            (
+                "arn:aws:us-east-2:111122223333:parameter/db",
+                "SSM parameter ARN",
+            ),
+            (
+                "arn:secretsmanager:us-east-2:111122223333:secret:db",
+                "Secrets Manager ARN",
+            ),
+            (
+                "arn:aws:us-east-2:111122223333:secret:db",
+                "Secrets Manager ARN",
+            ),
+            ("arn:aws::111122223333:secret:db", "Secrets Manager ARN"),
+            (
+                "arn:aws:secretmanager:us-east-2:111122223333:secret:db",
+                "secretmanager",
+            ),
+            (
+                "arn:aws:secrets-manager:us-east-2:111122223333:secret:db",
+                "secrets-manager",
+            ),
+            (
+                "arn:aws:secretsmanger:us-east-2:111122223333:secret:db",
+                "secretsmanger",
+            ),
+            ("arn:aws:secretsmanager:us-east-2:secret:db", "12 digits"),
+            (
+                "ARN:AWS:SECRETSMANAGER:us-east-2:111122223333:secret:db",
+                "lower case",
+            ),
+            (
+                "arn:aws:SecretsManager:us-east-2:111122223333:secret:db",
+                "lower case",
+            ),
+            (
+                "arn:aws:SSM:us-east-2:111122223333:parameter/db",
+                "lower case",
+            ),
+            ("SSM:/sims/db", "lower case"),
+            ("SecretsManager:db", "lower case"),
+            (" ssm:/sims/db", "white space"),
+            (
+                "arn:aws:secretsmanager:us-east-2:111122223333:secret:db\n",
+                "'\\n'",
+            ),
+            ("secretsmanager:db ", "' '"),
+            (
+                "\tarn:aws:ssm:us-east-2:111122223333:parameter/db",
+                "white space",
+            ),
+        ];
+        for (value, says) in cases {
+            let e = bad(value);
+            assert!(e.contains(says), "{value}: {e}");
         }
     }
 

@@ -4,8 +4,8 @@
 
 use crate::assemble::{describe_source, is_changed, Line};
 use crate::cli::Format;
-use crate::error::Error;
-use crate::plan::{Plan, Raw};
+use crate::error::{printable_name, Error};
+use crate::plan::{Plan, Raw, PROCESS_RANK};
 
 fn columns(rows: &[Vec<String>]) -> String {
     // A row's last cell is not padded, so it does not widen its column.
@@ -42,12 +42,17 @@ pub fn explain(plan: &Plan, format: Format) -> String {
         if !is_changed(top) {
             continue;
         }
-        let name = name.to_string_lossy().into_owned();
+        let name = printable_name(&name.to_string_lossy());
         let key = match &top.raw {
             Raw::Ref(r, _) => r.json_key().map(str::to_owned),
             _ => None,
         };
-        let source = describe_source(top);
+        let mut source = describe_source(top);
+        // Bundles outrank env files, and explain fetches nothing: it cannot
+        // know their keys, so it says which way the precedence goes.
+        if !plan.bundles.is_empty() && top.rank < PROCESS_RANK {
+            source.push_str(", unless a --from bundle sets it");
+        }
         json.push(serde_json::json!({"name": name, "source": source, "json_key": key}));
         let key = key.map(|k| format!("key {k}")).unwrap_or_default();
         rows.push(vec![name, source, key]);
@@ -63,10 +68,14 @@ pub fn explain(plan: &Plan, format: Format) -> String {
         ]);
     }
     match format {
+        Format::Text if rows.is_empty() => NOTHING.to_owned(),
         Format::Text => columns(&rows),
         Format::Json => format!("{}\n", serde_json::json!({ "variables": json })),
     }
 }
+
+/// What `explain` and `verify` say when no variable would change.
+pub const NOTHING: &str = "nothing to resolve: no variable holds a reference or ${...}, and no bundle, env file or _FILE variable is given\n";
 
 /// `verify`: `NAME  OK  N bytes  SOURCE` or `NAME  FAILED  reason`.
 pub fn verify(lines: &[Line], errors: &[Error], format: Format) -> String {
@@ -110,6 +119,7 @@ pub fn verify(lines: &[Line], errors: &[Error], format: Format) -> String {
         json.push(serde_json::json!({"name": name, "status": "failed", "reason": reason}));
     }
     match format {
+        Format::Text if rows.is_empty() => NOTHING.to_owned(),
         Format::Text => columns(&rows),
         Format::Json => format!(
             "{}\n",

@@ -5,80 +5,220 @@
 //! When the plan needs no secret, nothing here touches AWS configuration at
 //! all (no profile read, no credentials chain, no network).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
 use crate::error::Error;
+use crate::fetched::{FetchError, Fetched, Resolved};
 use crate::log;
 use crate::plan::{BatchKind, Plan};
 use crate::provider::local::LocalFile;
-use crate::provider::{secretsmanager, ssm, FetchError, Fetched};
+use crate::provider::{secretsmanager, ssm};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 
-pub struct Resolved {
-    pub secrets: HashMap<Reference, Fetched>,
-    pub files: HashMap<PathBuf, Result<SecretValue, String>>,
+/// The most a `_FILE` file may hold: Secrets Manager's own limit for a
+/// secret.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// Fetches in rounds under one deadline: the local secrets file, or AWS;
+/// then the `_FILE` files. What was fetched once is not fetched again.
+pub struct Resolver {
+    timeout: Duration,
+    deadline: Instant,
+    /// `Some` with `--secrets-file`: the file, or why it is unusable.
+    local: Option<Result<LocalFile, String>>,
+    resolved: Resolved,
+    errors: Vec<Error>,
 }
 
-/// Fetch everything the plan needs. Errors that are not about one variable
-/// (the secrets file) come back beside the results; the variables that
-/// needed it then fail too, so `verify` still reports each of them.
-pub fn resolve(
-    plan: &Plan,
-    secrets_file: Option<&Path>,
-    timeout: Duration,
-) -> (Resolved, Vec<Error>) {
-    let files = plan
-        .files
-        .iter()
-        .map(|p| (p.clone(), read_file(p)))
-        .collect();
-    let mut errors = Vec::new();
-    let secrets = if let Some(path) = secrets_file {
-        // Checked even when nothing refers to it: a typo in its path must
-        // not pass silently.
-        match LocalFile::load(path) {
-            Ok(local) => plan
-                .fetches
-                .iter()
-                .map(|r| (r.clone(), local.fetch(r)))
-                .collect(),
-            Err(e) => {
+impl Resolver {
+    /// The deadline starts now. The secrets file is checked at once, even
+    /// when nothing refers to it: a typo in its path must not pass silently.
+    pub fn new(secrets_file: Option<&Path>, timeout: Duration) -> Resolver {
+        let mut errors = Vec::new();
+        let local = secrets_file.map(|path| {
+            LocalFile::load(path).map_err(|e| {
                 errors.push(e);
-                let why = FetchError::Unusable(format!(
+                format!(
                     "the secrets file {} is unusable (see its error)",
                     path.display()
-                ));
-                plan.fetches
-                    .iter()
-                    .map(|r| (r.clone(), Err(why.clone())))
-                    .collect()
+                )
+            })
+        });
+        Resolver {
+            timeout,
+            deadline: Instant::now() + timeout,
+            local,
+            resolved: Resolved::default(),
+            errors,
+        }
+    }
+
+    /// Fetch what `refs` holds that was not fetched yet.
+    pub fn fetch(&mut self, refs: &BTreeSet<Reference>) {
+        let todo: BTreeSet<Reference> = refs
+            .iter()
+            .filter(|r| !self.resolved.secrets.contains_key(*r))
+            .cloned()
+            .collect();
+        if todo.is_empty() {
+            return;
+        }
+        let fetched = match &self.local {
+            Some(Ok(local)) => todo.iter().map(|r| (r.clone(), local.fetch(r))).collect(),
+            Some(Err(why)) => todo
+                .iter()
+                .map(|r| (r.clone(), Err(FetchError::Unusable(why.clone()))))
+                .collect(),
+            None => match fetch_aws(&todo, self.timeout, self.deadline) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.errors.push(e);
+                    HashMap::new()
+                }
+            },
+        };
+        self.resolved.secrets.extend(fetched);
+    }
+
+    pub fn secrets(&self) -> &HashMap<Reference, Fetched> {
+        &self.resolved.secrets
+    }
+
+    /// Read the `_FILE` files, within what is left of the deadline.
+    pub fn read_files(&mut self, paths: &BTreeSet<PathBuf>, dirs: &[PathBuf]) {
+        if paths.is_empty() {
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let (paths_, dirs) = (paths.clone(), dirs.to_vec());
+        // A file on a hung network file system blocks its reader: the
+        // reader is a thread of its own, abandoned at the deadline.
+        let spawned = std::thread::Builder::new()
+            .name("secrun-files".into())
+            .spawn(move || {
+                for p in paths_ {
+                    let read = read_file(&p, &dirs);
+                    if tx.send((p, read)).is_err() {
+                        return;
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            for p in paths {
+                self.resolved
+                    .files
+                    .insert(p.clone(), Err(format!("cannot read {}: {e}", p.display())));
+            }
+            return;
+        }
+        while self.resolved.files.len() < paths.len() {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok((p, read)) => {
+                    self.resolved.files.insert(p, read);
+                }
+                Err(_) => break,
             }
         }
-    } else if !plan.needs_fetch() {
-        HashMap::new()
-    } else {
-        match fetch_aws(plan, timeout) {
-            Ok(s) => s,
-            Err(e) => {
-                errors.push(e);
-                HashMap::new()
-            }
+        for p in paths {
+            self.resolved.files.entry(p.clone()).or_insert_with(|| {
+                Err(format!(
+                    "{} could not be read within the {} ms timeout",
+                    p.display(),
+                    self.timeout.as_millis()
+                ))
+            });
         }
-    };
-    (Resolved { secrets, files }, errors)
+    }
+
+    pub fn finish(self) -> (Resolved, Vec<Error>) {
+        (self.resolved, self.errors)
+    }
+}
+
+/// Fetch everything a plan needs in rounds: the bundles first (with what
+/// no bundle can override), then what the bundles leave to fetch, then the
+/// files. The plan gets the bundles' keys as definitions.
+pub fn resolve(
+    plan: &mut Plan,
+    secrets_file: Option<&Path>,
+    timeout: Duration,
+    file_dirs: &[PathBuf],
+) -> (Resolved, Vec<Error>) {
+    let mut resolver = Resolver::new(secrets_file, timeout);
+    resolver.fetch(&plan.first_round());
+    let mut bundle_errors = plan.add_bundles(resolver.secrets());
+    resolver.fetch(&plan.fetches.clone());
+    resolver.read_files(&plan.files, file_dirs);
+    let (resolved, mut errors) = resolver.finish();
+    errors.append(&mut bundle_errors);
+    (resolved, errors)
 }
 
 /// A `_FILE` file's content, with one trailing newline (`\n` or `\r\n`)
-/// removed, as the postgres and mysql images do.
-fn read_file(path: &Path) -> Result<SecretValue, String> {
-    let mut bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+/// removed, as the postgres and mysql images do. Only a regular file of at
+/// most [`MAX_FILE_BYTES`] whose real path (symbolic links and `..`
+/// resolved) lies inside one of `dirs`.
+fn read_file(path: &Path, dirs: &[PathBuf]) -> Result<SecretValue, String> {
+    let shown = path.display();
+    let real = path
+        .canonicalize()
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let real_dirs: Vec<PathBuf> = dirs.iter().filter_map(|d| d.canonicalize().ok()).collect();
+    if !real_dirs.iter().any(|d| real.starts_with(d) && real != *d) {
+        return Err(format!(
+            "{shown} leads outside the secrets directories ({}) through a symbolic link; point it at a file inside, or add its directory with --file-dir",
+            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    // Non-blocking, so that opening a FIFO does not wait for a writer.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(&real)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(format!(
+            "{shown} is {what}; a _FILE variable must name a regular file"
+        ));
+    }
+    let too_big = || {
+        format!(
+            "{shown} is larger than {} KiB, the most a secret holds",
+            MAX_FILE_BYTES / 1024
+        )
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
     if bytes.ends_with(b"\r\n") {
         bytes.truncate(bytes.len() - 2);
     } else if bytes.ends_with(b"\n") {
@@ -95,7 +235,11 @@ fn record(sink: &Sink, results: Vec<(Reference, Fetched)>) {
     }
 }
 
-fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetched>, Error> {
+fn fetch_aws(
+    refs: &BTreeSet<Reference>,
+    timeout: Duration,
+    deadline: Instant,
+) -> Result<HashMap<Reference, Fetched>, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -125,7 +269,7 @@ fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetche
                 .await;
             let default_region = sdk.region().map(|r| r.as_ref().to_owned());
             let mut set = JoinSet::new();
-            for batch in plan.batches(default_region.as_deref()) {
+            for batch in crate::plan::batches(refs, default_region.as_deref()) {
                 let Some(region) = batch.region.clone() else {
                     record(
                         &sink,
@@ -180,8 +324,9 @@ fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetche
             while set.join_next().await.is_some() {}
         }
     };
+    let left = deadline.saturating_duration_since(Instant::now());
     let timed_out = runtime
-        .block_on(async { tokio::time::timeout(timeout, work).await })
+        .block_on(async { tokio::time::timeout(left, work).await })
         .is_err();
     // Whatever is still in flight (a hung connection, a DNS lookup on a
     // blocking thread) is abandoned, not waited for: --timeout is a hard limit.
@@ -190,7 +335,7 @@ fn fetch_aws(plan: &Plan, timeout: Duration) -> Result<HashMap<Reference, Fetche
         .lock()
         .map(|mut m| std::mem::take(&mut *m))
         .unwrap_or_default();
-    for r in &plan.fetches {
+    for r in refs {
         secrets.entry(r.clone()).or_insert_with(|| {
             Err(if timed_out {
                 FetchError::Timeout(timeout)

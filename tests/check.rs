@@ -364,12 +364,6 @@ fn inputs_that_cannot_be_read_are_never_clean() {
         ("env-list.json", format!(r#"[{{"name": "DB_PASSWORD", "value": "{v}"}}]"#), 1),
         // An array that is neither: unreadable, not clean.
         ("numbers.json", "[1, 2]".to_owned(), 2),
-        // container_definitions unknown until apply.
-        (
-            "plan.json",
-            r#"{"format_version": "1.2", "planned_values": {"root_module": {"resources": [{"type": "aws_ecs_task_definition", "values": {"family": "x"}}]}}}"#.to_owned(),
-            2,
-        ),
         // A service merged from an anchor, in the second YAML document, with a BOM.
         (
             "merged.yaml",

@@ -301,7 +301,7 @@ fn secrun_is_pid_1_of_an_oci_container_and_runc_kill_term_stops_it() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(work.join("term").exists(), "the command never got TERM");
     assert!(
-        stderr.contains("resolved 1 variables from 1 secrets"),
+        stderr.contains("resolved 1 variable from 1 secret in"),
         "{stderr}"
     );
     assert!(!stderr.contains(&token) && !String::from_utf8_lossy(&out.stdout).contains(&token));

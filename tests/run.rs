@@ -40,7 +40,7 @@ fn ecs_value_from_arn_resolves_with_no_region_configured() {
         .has("SECRET_KEY", &values[0].1)
         .has("SIMS_PORTAL_SLACK_BOT", &values[1].1)
         .has("PLAIN", "unchanged")
-        .says("resolved 2 variables from 1 secrets");
+        .says("resolved 2 variables from 1 secret in");
     // One secret, one call, sent to the ARN's region.
     let calls = moto().calls(&s.akid);
     assert_eq!(calls.len(), 1, "{calls:?}");
@@ -170,9 +170,11 @@ fn bundle_keys_that_could_run_code_are_refused_not_dropped() {
     moto().secret(
         REGION,
         &name,
-        &json!({"LD_PRELOAD": "/tmp/x.so", "PATH": "/evil", "bad-key": v, "OK": v}).to_string(),
+        &json!({"LD_PRELOAD": "/tmp/x.so", "PATH": "/evil", format!("p@ss{v}"): "x", "OK": v})
+            .to_string(),
     );
     let mut s = Secrun::aws();
+    // A key that is not a valid name may be a credential: never echoed.
     s.marker(&v);
     s.env("AWS_REGION", REGION)
         .args(["--from", &format!("secretsmanager:{name}")]);
@@ -180,7 +182,7 @@ fn bundle_keys_that_could_run_code_are_refused_not_dropped() {
     run.fails(125)
         .says("LD_PRELOAD")
         .says("PATH")
-        .says("bad-key")
+        .says(&format!("key #3 ({} bytes): refused", 4 + v.len()))
         .says(&name);
 }
 
@@ -406,7 +408,10 @@ fn secret_binary_and_nul_bytes_cannot_enter_the_environment() {
         .fails(125)
         .says("BIN")
         .says("SecretBinary")
-        .says("NUL: the value contains a NUL byte");
+        .says(&format!(
+            "NUL (secretsmanager:{nul}): the value contains a NUL byte"
+        ))
+        .says("base64-encode binary data");
 }
 
 #[test]

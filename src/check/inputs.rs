@@ -84,6 +84,9 @@ pub struct Extracted {
     pub entries: Vec<EnvEntry>,
     pub secrets: Vec<SecretEntry>,
     pub env_files: Vec<EnvFileEntry>,
+    /// Task definitions of a Terraform plan whose `container_definitions`
+    /// is not known until apply: their addresses.
+    pub unknown: Vec<String>,
 }
 
 /// Read one input; `name` is its path (for the extension) or `-`.
@@ -269,15 +272,18 @@ fn terraform(json: &Value, locator: &mut Locator, out: &mut Extracted) -> Result
         {
             if is_task_definition(rc) {
                 if let Some(after) = rc.pointer("/change/after") {
-                    resources.push(after);
+                    resources.push((address(rc), after));
                 }
             }
         }
     }
-    for values in resources {
+    for (address, values) in resources {
         let defs = match values.get("container_definitions") {
+            // Known only after apply: nothing to check here (the caller
+            // warns), which must not fail every first deploy's plan gate.
             Some(Value::Null) | None => {
-                return Err("a task definition's container_definitions is not known until apply; check the state after apply, or the file it is rendered from".into())
+                out.unknown.push(address);
+                continue;
             }
             Some(d) => d,
         };
@@ -295,7 +301,16 @@ fn is_task_definition(resource: &Value) -> bool {
     resource.get("type").and_then(Value::as_str) == Some("aws_ecs_task_definition")
 }
 
-fn collect_modules<'a>(module: &'a Value, out: &mut Vec<&'a Value>) {
+/// A resource's address (`module.app.aws_ecs_task_definition.web`).
+fn address(resource: &Value) -> String {
+    resource
+        .get("address")
+        .and_then(Value::as_str)
+        .unwrap_or("an aws_ecs_task_definition")
+        .to_owned()
+}
+
+fn collect_modules<'a>(module: &'a Value, out: &mut Vec<(String, &'a Value)>) {
     for r in module
         .get("resources")
         .and_then(Value::as_array)
@@ -304,7 +319,7 @@ fn collect_modules<'a>(module: &'a Value, out: &mut Vec<&'a Value>) {
     {
         if is_task_definition(r) {
             if let Some(values) = r.get("values") {
-                out.push(values);
+                out.push((address(r), values));
             }
         }
     }

@@ -31,6 +31,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Inputs that could not be read or understood: (name, why).
     pub unreadable: Vec<(String, String)>,
+    /// What could not be checked and does not change the exit code.
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -72,6 +74,11 @@ pub fn check(inputs: &[(String, Result<String, String>)], allow: &[String]) -> R
                 continue;
             }
         };
+        for address in &extracted.unknown {
+            report.warnings.push(format!(
+                "{file}: {address}: container_definitions is not known until apply, so it was not checked; check the state after apply (terraform show -json), or the file it is rendered from"
+            ));
+        }
         for e in &extracted.entries {
             if allow.contains(&e.name) {
                 continue;

@@ -20,7 +20,7 @@ use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use crate::error::Error;
+use crate::error::{printable_name, Error};
 
 /// Replace this process with `command`. Returns only on failure.
 pub fn exec(command: &[OsString], env: &[(OsString, OsString)]) -> Error {
@@ -46,16 +46,29 @@ pub fn exec(command: &[OsString], env: &[(OsString, OsString)]) -> Error {
     }
 }
 
-/// The kernel refused the environment: name the largest variables (names
-/// and sizes only).
+/// The kernel refused the environment although it looked within limits:
+/// name the largest variables (names and sizes only).
 fn too_big(env: &[(OsString, OsString)]) -> Error {
     let mut sizes: Vec<(String, usize)> = env
         .iter()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), k.len() + v.len() + 2))
+        .map(|(k, v)| (printable_name(&k.to_string_lossy()), k.len() + v.len() + 2))
         .collect();
+    let total = sizes.iter().map(|s| s.1).sum();
     sizes.sort_by_key(|s| std::cmp::Reverse(s.1));
     sizes.truncate(5);
-    Error::TooBig { largest: sizes }
+    Error::TooBig {
+        total,
+        limit: arg_max(),
+        largest: sizes,
+    }
+}
+
+/// What `execve` takes for arguments and environment together:
+/// `sysconf(_SC_ARG_MAX)`, which glibc works out from the stack limit.
+pub fn arg_max() -> usize {
+    // SAFETY: sysconf takes an integer and touches no memory of ours.
+    let n = unsafe { libc::sysconf(libc::_SC_ARG_MAX) };
+    usize::try_from(n).unwrap_or(128 * 1024).max(128 * 1024)
 }
 
 pub fn is_pid1() -> bool {

@@ -18,11 +18,19 @@ use std::time::{Duration, Instant};
 use super::memory;
 use super::signals::{self, SigSet};
 use super::wait::{exit_code_of, reap_one, Reaped};
-use crate::cli::SignalTarget;
+use crate::cli::SUPERVISED as MARKER;
 use crate::log;
 
-pub const MARKER: &str = "SECRUN_SUPERVISED";
+/// Where forwarded signals go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignalTarget {
+    /// The command's process group.
+    Group,
+    /// The command alone.
+    Child,
+}
 
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Supervision {
     pub signal_target: SignalTarget,
     pub signal_map: Vec<(i32, i32)>,

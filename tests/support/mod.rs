@@ -102,6 +102,8 @@ fn http(port: u16, method: &str, path: &str, body: &Value) -> Value {
 pub struct Call {
     pub target: String,
     pub region: String,
+    /// The secret ids or parameter names asked for.
+    pub ids: Vec<String>,
     pub start: f64,
     pub end: f64,
 }
@@ -162,10 +164,23 @@ impl Moto {
             .map(|c| Call {
                 target: c["target"].as_str().unwrap().to_owned(),
                 region: c["region"].as_str().unwrap().to_owned(),
+                ids: c["ids"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|i| i.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 start: c["start"].as_f64().unwrap(),
                 end: c["end"].as_f64().unwrap_or(f64::INFINITY),
             })
             .collect()
+    }
+
+    /// Every id asked for, by any call.
+    pub fn asked(&self, akid: &str) -> Vec<String> {
+        self.calls(akid).into_iter().flat_map(|c| c.ids).collect()
     }
 
     pub fn count(&self, akid: &str, target: &str) -> usize {

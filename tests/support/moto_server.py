@@ -51,6 +51,19 @@ def aws_error(start_response, status, code, message):
     return json_response(start_response, status, body, "application/x-amz-json-1.1")
 
 
+def asked_ids(body):
+    """The secret ids or parameter names a request asks for (no values)."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return []
+    ids = request.get("SecretIdList") or request.get("Names") or []
+    for key in ("SecretId", "Name"):
+        if key in request:
+            ids = [request[key]]
+    return ids
+
+
 def take_fault(akid, target, body):
     with LOCK:
         for rule in FAULTS.get(akid, []):
@@ -87,6 +100,7 @@ class Layer:
         call = {
             "target": target,
             "region": region,
+            "ids": asked_ids(body),
             "start": started,
             "end": None,
             "status": "",
