@@ -21,8 +21,11 @@ pub enum FetchError {
     NotFound(String),
     /// The role lacks `action` on `resource`.
     AccessDenied { action: String, resource: String },
-    /// Still throttled after retries.
+    /// Throttled, the last answer before the deadline.
     Throttled,
+    /// A 5xx, a reset connection, an attempt with no answer: the last
+    /// answer before the deadline.
+    Transient(String),
     /// `--timeout` passed before an answer came.
     Timeout(Duration),
     /// The endpoint could not be reached.
@@ -42,6 +45,11 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// Whether another attempt could change the answer.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, FetchError::Throttled | FetchError::Transient(_))
+    }
+
     /// A missing secret, parameter or key: what `--optional` forgives.
     pub fn is_missing(&self) -> bool {
         matches!(self, FetchError::NotFound(_))
@@ -55,8 +63,11 @@ impl FetchError {
                 "access denied: the role lacks {action} on {resource}; grant it in the role's IAM policy (for ECS, the task role)"
             ),
             FetchError::Throttled => {
-                "AWS kept throttling the request after retries; try again, or raise --timeout".into()
+                "AWS throttled the request until the deadline (a fleet starting together shares the account's quota); raise --timeout, or start fewer tasks at once".into()
             }
+            FetchError::Transient(detail) => format!(
+                "no good answer until the deadline ({detail}); check network access to the endpoint, or raise --timeout"
+            ),
             FetchError::Timeout(t) => format!(
                 "no answer within the {} ms timeout; check network access to the endpoint (VPC endpoint or NAT), or raise --timeout",
                 t.as_millis()

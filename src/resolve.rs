@@ -19,7 +19,7 @@ use crate::fetched::{FetchError, Fetched, Resolved};
 use crate::log;
 use crate::plan::{BatchKind, Plan};
 use crate::provider::local::LocalFile;
-use crate::provider::{secretsmanager, ssm};
+use crate::provider::{record, secretsmanager, ssm, Requests, Sink};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 
@@ -227,110 +227,57 @@ fn read_file(path: &Path, dirs: &[PathBuf]) -> Result<SecretValue, String> {
     Ok(SecretValue::new(bytes))
 }
 
-type Sink = Arc<Mutex<HashMap<Reference, Fetched>>>;
+/// How long before the hard deadline requests stop starting new attempts,
+/// so that each records its own last answer before the deadline passes.
+const MARGIN: Duration = Duration::from_millis(100);
 
-fn record(sink: &Sink, results: Vec<(Reference, Fetched)>) {
-    if let Ok(mut map) = sink.lock() {
-        map.extend(results);
-    }
-}
-
+/// Fetch `refs` from AWS, every batch in parallel, on a thread of its own:
+/// the hard deadline holds even when something blocks that thread (a
+/// configuration file on a hung mount, a DNS lookup). What has answered by
+/// then is kept; what never did is reported as timed out.
 fn fetch_aws(
     refs: &BTreeSet<Reference>,
     timeout: Duration,
     deadline: Instant,
 ) -> Result<HashMap<Reference, Fetched>, Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
     let sink: Sink = Arc::new(Mutex::new(HashMap::new()));
     let started = Instant::now();
-    let work = {
-        let sink = sink.clone();
-        async move {
-            // Each attempt has its own deadline, a quarter of the whole: a
-            // connection that hangs is retried (or, for a batch call, its
-            // secrets are fetched one by one) while time remains.
-            // With a short --timeout, the whole deadline alone applies: an
-            // attempt limit under 3 s would cut off a cold credential fetch or
-            // a slow TLS handshake.
-            let attempt = timeout / 4;
-            let timeouts = if attempt >= Duration::from_secs(3) {
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(attempt.min(Duration::from_secs(10)))
+    let (done_tx, done_rx) = mpsc::channel();
+    let worker = {
+        let (sink, refs) = (sink.clone(), refs.clone());
+        std::thread::Builder::new()
+            .name("secrun-fetch".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
                     .build()
-            } else {
-                aws_config::timeout::TimeoutConfig::builder().build()
-            };
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .timeout_config(timeouts)
-                .load()
-                .await;
-            let default_region = sdk.region().map(|r| r.as_ref().to_owned());
-            let mut set = JoinSet::new();
-            for batch in crate::plan::batches(refs, default_region.as_deref()) {
-                let Some(region) = batch.region.clone() else {
-                    record(
-                        &sink,
-                        batch
-                            .items
-                            .into_iter()
-                            .map(|r| (r, Err(FetchError::NoRegion)))
-                            .collect(),
-                    );
-                    continue;
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = done_tx.send(Some(e.to_string()));
+                        return;
+                    }
                 };
-                let sink = sink.clone();
-                let sdk = sdk.clone();
-                log::debug(&format!(
-                    "{} in {region}: {} ids",
-                    match batch.kind {
-                        BatchKind::SecretsBatch => "BatchGetSecretValue",
-                        BatchKind::SecretSingle => "GetSecretValue",
-                        BatchKind::Parameters | BatchKind::ParameterSingle => "GetParameters",
-                    },
-                    batch.items.len()
-                ));
-                set.spawn(async move {
-                    let results = match batch.kind {
-                        BatchKind::SecretsBatch => {
-                            let batch_client = secretsmanager::client(&sdk, &region, false);
-                            let single_client = secretsmanager::client(&sdk, &region, true);
-                            secretsmanager::fetch_batch(
-                                batch_client,
-                                single_client,
-                                region,
-                                batch.items,
-                            )
-                            .await
-                        }
-                        BatchKind::SecretSingle => {
-                            let client = secretsmanager::client(&sdk, &region, true);
-                            let mut out = Vec::new();
-                            for item in batch.items {
-                                let v = secretsmanager::fetch_one(&client, &region, &item).await;
-                                out.push((item, v));
-                            }
-                            out
-                        }
-                        BatchKind::Parameters | BatchKind::ParameterSingle => {
-                            ssm::fetch_batch(ssm::client(&sdk, &region), region, batch.items).await
-                        }
-                    };
-                    record(&sink, results);
-                });
-            }
-            while set.join_next().await.is_some() {}
-        }
+                let requests = Requests::new(deadline - MARGIN.min(timeout / 2), timeout);
+                runtime.block_on(fetch_all(&refs, requests, &sink));
+                // Whatever is still in flight is abandoned, not waited for.
+                runtime.shutdown_background();
+                let _ = done_tx.send(None);
+            })
     };
+    if let Err(e) = worker {
+        return Err(Error::Usage(format!("cannot start fetching: {e}")));
+    }
     let left = deadline.saturating_duration_since(Instant::now());
-    let timed_out = runtime
-        .block_on(async { tokio::time::timeout(left, work).await })
-        .is_err();
-    // Whatever is still in flight (a hung connection, a DNS lookup on a
-    // blocking thread) is abandoned, not waited for: --timeout is a hard limit.
-    runtime.shutdown_background();
+    let timed_out = match done_rx.recv_timeout(left) {
+        Ok(Some(why)) => {
+            return Err(Error::Usage(format!(
+                "cannot start the async runtime: {why}"
+            )))
+        }
+        Ok(None) => false,
+        Err(_) => true,
+    };
     let mut secrets = sink
         .lock()
         .map(|mut m| std::mem::take(&mut *m))
@@ -349,4 +296,63 @@ fn fetch_aws(
         started.elapsed().as_millis()
     ));
     Ok(secrets)
+}
+
+/// Every batch of `refs` at once, each answer recorded in `sink`.
+async fn fetch_all(refs: &BTreeSet<Reference>, requests: Requests, sink: &Sink) {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let default_region = sdk.region().map(|r| r.as_ref().to_owned());
+    let mut set = JoinSet::new();
+    for batch in crate::plan::batches(refs, default_region.as_deref()) {
+        let Some(region) = batch.region.clone() else {
+            for item in &batch.items {
+                record(sink, item, Err(FetchError::NoRegion));
+            }
+            continue;
+        };
+        log::debug(&format!(
+            "{} in {region}: {} ids",
+            match batch.kind {
+                BatchKind::SecretsBatch => "BatchGetSecretValue",
+                BatchKind::SecretSingle => "GetSecretValue",
+                BatchKind::Parameters | BatchKind::ParameterSingle => "GetParameters",
+            },
+            batch.items.len()
+        ));
+        let (sink, requests) = (sink.clone(), requests.clone());
+        match batch.kind {
+            BatchKind::SecretsBatch => {
+                let client = secretsmanager::client(&sdk, &region);
+                set.spawn(secretsmanager::fetch_batch(
+                    client,
+                    region,
+                    batch.items,
+                    requests,
+                    sink,
+                ));
+            }
+            BatchKind::SecretSingle => {
+                let client = secretsmanager::client(&sdk, &region);
+                set.spawn(async move {
+                    for item in batch.items {
+                        let v = secretsmanager::fetch_one(&client, &region, &item, &requests).await;
+                        record(&sink, &item, v);
+                    }
+                });
+            }
+            BatchKind::Parameters | BatchKind::ParameterSingle => {
+                let client = ssm::client(&sdk, &region);
+                set.spawn(ssm::fetch_batch(
+                    client,
+                    region,
+                    batch.items,
+                    requests,
+                    sink,
+                ));
+            }
+        }
+    }
+    while set.join_next().await.is_some() {}
 }

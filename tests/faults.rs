@@ -48,10 +48,17 @@ fn resets_that_never_stop_end_in_125_naming_the_variable() {
     );
     s.env("AWS_REGION", REGION)
         .env("R", format!("secretsmanager:{name}"))
+        .args(["--timeout", "3s"])
         .marker(&v);
     s.run_app().fails(125).says(&format!(
-        "R (secretsmanager:{name}): could not reach the endpoint"
+        "R (secretsmanager:{name}): no good answer until the deadline ("
     ));
+    // A reset is transient: retried until the deadline, not three times.
+    assert!(
+        moto().count(&s.akid, GET) > 3,
+        "{:?}",
+        moto().calls(&s.akid)
+    );
 }
 
 #[test]
@@ -115,19 +122,36 @@ fn an_unreachable_endpoint_ends_in_125() {
     );
 }
 
+/// The endpoint is a listener of this test's own: no connection at all
+/// may reach it without credentials; with them, one does (the control).
 #[test]
 fn no_credentials_at_all_ends_in_125_with_the_fix() {
+    let endpoint = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    endpoint.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", endpoint.local_addr().unwrap());
     let mut s = Secrun::aws();
     s.cmd
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY");
     s.env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL", &url)
         .env("C", "secretsmanager:anything");
     s.run_app()
         .fails(125)
         .says("C (secretsmanager:anything): no usable AWS credentials")
         .says("taskRoleArn");
-    assert!(moto().calls(&s.akid).is_empty());
+    assert!(
+        endpoint.accept().is_err(),
+        "a request went out without credentials"
+    );
+    // Control: the same run with credentials connects (and times out).
+    let mut s = Secrun::aws();
+    s.env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("C", "secretsmanager:anything")
+        .args(["--timeout", "1s"]);
+    s.run_app().fails(125);
+    assert!(endpoint.accept().is_ok(), "the control never connected");
 }
 
 #[test]

@@ -11,13 +11,64 @@ pub mod ssm;
 
 pub use crate::fetched::{FetchError, Fetched};
 pub use crate::policy::iam_resource;
+use crate::reference::Reference;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use tokio::sync::Semaphore;
+
+/// What AWS's answer (an error code and its message) means, for a whole
+/// call or for one secret of a batch answer. One table for both.
+pub fn classify_code(
+    code: &str,
+    message: &str,
+    action: &str,
+    resource: impl FnOnce() -> String,
+) -> FetchError {
+    match code {
+        "ResourceNotFoundException" | "ParameterNotFound" | "ParameterVersionNotFound"
+        | "ParameterVersionLabelNotFound" => FetchError::NotFound(
+            "no such secret, parameter, version or stage in this account and region; check the name and the region".into(),
+        ),
+        "DecryptionFailure" => FetchError::AccessDenied {
+            action: "kms:Decrypt".into(),
+            resource: "the KMS key that encrypts it".into(),
+        },
+        "AccessDeniedException" | "AccessDenied" if message.to_ascii_lowercase().contains("kms") => {
+            FetchError::AccessDenied {
+                action: "kms:Decrypt".into(),
+                resource: "the KMS key that encrypts it".into(),
+            }
+        }
+        "AccessDeniedException" | "AccessDenied" => FetchError::AccessDenied {
+            action: action.into(),
+            resource: resource(),
+        },
+        "ThrottlingException" | "Throttling" | "TooManyRequestsException"
+        | "RequestLimitExceeded" | "ThrottledException" => FetchError::Throttled,
+        "InternalServiceError" | "InternalServerError" | "InternalFailure"
+        | "ServiceUnavailable" | "ServiceUnavailableException" => {
+            FetchError::Transient(format!("AWS answered {code}"))
+        }
+        "UnrecognizedClientException" | "InvalidSignatureException" | "ExpiredTokenException"
+        | "InvalidClientTokenId" | "IncompleteSignature" => {
+            FetchError::Credentials(format!("AWS answered {code}"))
+        }
+        _ => FetchError::Service {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        },
+    }
+}
 
 /// One place that reads an AWS SDK error: not found, access denied,
-/// throttled, credentials, network, or another service error. Only AWS's
-/// error code and message, and the chain of transport errors, are kept:
-/// never a response body.
+/// throttled, transient (5xx, a reset connection, no answer in time),
+/// credentials, network, or another service error. Only AWS's error code
+/// and message, and the chain of transport errors, are kept: never a
+/// response body.
 pub fn classify<E, R>(
     err: &SdkError<E, R>,
     action: &str,
@@ -25,45 +76,43 @@ pub fn classify<E, R>(
 ) -> FetchError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + HttpStatus,
 {
     match err {
         SdkError::ServiceError(se) => {
             let e = se.err();
+            let status = se.raw().status_code();
             // No error code at all: the answer was not an AWS error either.
             let Some(code) = e.code() else {
-                return FetchError::BadResponse;
+                return if status >= 500 {
+                    FetchError::Transient(format!("HTTP {status}"))
+                } else {
+                    FetchError::BadResponse
+                };
             };
-            let message = e.message().unwrap_or("").to_owned();
-            match code {
-                "ResourceNotFoundException" | "ParameterNotFound" | "ParameterVersionNotFound" | "ParameterVersionLabelNotFound" => {
-                    FetchError::NotFound("no such secret, parameter, version or stage in this account and region; check the name and the region".into())
+            match classify_code(code, e.message().unwrap_or(""), action, resource) {
+                FetchError::Service { .. } if status >= 500 => {
+                    FetchError::Transient(format!("AWS answered {code} (HTTP {status})"))
                 }
-                "AccessDeniedException" | "AccessDenied" => {
-                    if message.contains("kms") || message.contains("KMS") {
-                        FetchError::AccessDenied {
-                            action: "kms:Decrypt".into(),
-                            resource: "the KMS key that encrypts it".into(),
-                        }
-                    } else {
-                        FetchError::AccessDenied {
-                            action: action.into(),
-                            resource: resource(),
-                        }
-                    }
-                }
-                "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded" => FetchError::Throttled,
-                "UnrecognizedClientException" | "InvalidSignatureException" | "ExpiredTokenException" | "InvalidClientTokenId" | "IncompleteSignature" => {
-                    FetchError::Credentials(format!("AWS answered {code}"))
-                }
-                _ => FetchError::Service {
-                    code: code.to_owned(),
-                    message,
-                },
+                FetchError::Service { .. } if status == 429 => FetchError::Throttled,
+                other => other,
             }
         }
-        SdkError::TimeoutError(_) => FetchError::Unreachable("timed out".into()),
-        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
+        SdkError::TimeoutError(_) => FetchError::Transient("no answer in time".into()),
+        SdkError::DispatchFailure(d) => {
+            let chain = error_chain(err);
+            if chain.to_ascii_lowercase().contains("credential") {
+                FetchError::Credentials(chain)
+            } else if refused(err) || d.is_user() {
+                // Nothing listens there: retrying until the deadline would
+                // only hide a wrong endpoint or region.
+                FetchError::Unreachable(chain)
+            } else {
+                // A reset, a dropped or timed-out connection.
+                FetchError::Transient(chain)
+            }
+        }
+        SdkError::ConstructionFailure(_) => {
             let chain = error_chain(err);
             if chain.to_ascii_lowercase().contains("credential") {
                 FetchError::Credentials(chain)
@@ -73,6 +122,45 @@ where
         }
         _ => FetchError::BadResponse,
     }
+}
+
+/// Where each answer is recorded as it arrives, so that at the deadline
+/// only what never got an answer is reported as timed out.
+pub type Sink = Arc<std::sync::Mutex<std::collections::HashMap<Reference, Fetched>>>;
+
+pub fn record(sink: &Sink, item: &Reference, result: Fetched) {
+    if let Ok(mut map) = sink.lock() {
+        map.insert(item.clone(), result);
+    }
+}
+
+/// The HTTP status of a raw response, for [`classify`].
+pub trait HttpStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HttpStatus for aws_sdk_secretsmanager::config::http::HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+/// Whether the connection was refused (or the name did not resolve).
+fn refused(err: &dyn std::error::Error) -> bool {
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        let text = e.to_string().to_ascii_lowercase();
+        if text.contains("connection refused") || text.contains("dns error") {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 /// The messages of an error and its sources, joined: for transport and
@@ -91,4 +179,155 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         parts.push(err.to_string());
     }
     parts.join(": ")
+}
+
+/// How requests are made: under one deadline, at most `in_flight` at a
+/// time, each attempt cut off after `attempt`, throttled and transient
+/// answers retried with capped exponential backoff and full jitter until
+/// the deadline (AWS's "Exponential Backoff And Jitter"): a fleet that
+/// starts together spreads itself over the quota instead of failing
+/// together.
+#[derive(Clone)]
+pub struct Requests {
+    pub deadline: Instant,
+    /// The whole `--timeout`, for messages.
+    pub timeout: Duration,
+    pub attempt: Duration,
+    pub in_flight: Arc<Semaphore>,
+}
+
+/// The first backoff's ceiling and the most any backoff waits.
+const BACKOFF_BASE: Duration = Duration::from_millis(50);
+const BACKOFF_CAP: Duration = Duration::from_secs(2);
+
+/// Requests in flight per process, whatever the number of secrets.
+pub const MAX_IN_FLIGHT: usize = 16;
+
+impl Requests {
+    pub fn new(deadline: Instant, timeout: Duration) -> Requests {
+        // A quarter of the whole, between 2 and 10 s: a hung connection is
+        // cut off and retried while time remains, and a slow credential
+        // fetch or TLS handshake still fits.
+        let attempt = (timeout / 4).clamp(Duration::from_secs(2), Duration::from_secs(10));
+        Requests {
+            deadline,
+            timeout,
+            attempt,
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        }
+    }
+
+    /// One attempt, within the in-flight bound and the attempt's time.
+    pub async fn once<T, Fut>(&self, call: Fut) -> Result<T, FetchError>
+    where
+        Fut: Future<Output = Result<T, FetchError>>,
+    {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let Ok(_permit) = self.in_flight.acquire().await else {
+            return Err(FetchError::Transient("shutting down".into()));
+        };
+        match tokio::time::timeout(self.attempt.min(left), call).await {
+            Ok(result) => result,
+            // Cut off by the deadline itself: the whole timeout passed.
+            Err(_) if left <= self.attempt => Err(FetchError::Timeout(self.timeout)),
+            Err(_) => Err(FetchError::Transient(format!(
+                "an attempt had no answer within {} ms",
+                self.attempt.as_millis()
+            ))),
+        }
+    }
+
+    /// Attempts until one answers with something retrying cannot change,
+    /// or the deadline leaves no room for another: then the last error.
+    pub async fn retried<T, F, Fut>(&self, mut call: F) -> Result<T, FetchError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, FetchError>>,
+    {
+        let mut attempt: u32 = 0;
+        loop {
+            let result = self.once(call()).await;
+            let retryable = matches!(&result, Err(e) if e.is_retryable());
+            // A refused connection is tried three times, not until the end.
+            let refused = matches!(&result, Err(FetchError::Unreachable(_))) && attempt < 2;
+            if !(retryable || refused) {
+                return result;
+            }
+            attempt += 1;
+            let wait = full_jitter(attempt);
+            if Instant::now() + wait >= self.deadline {
+                return result;
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// A random wait in `[0, min(cap, base * 2^attempt))`.
+fn full_jitter(attempt: u32) -> Duration {
+    let ceiling = BACKOFF_BASE
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(BACKOFF_CAP);
+    ceiling.mul_f64(random_unit())
+}
+
+/// A number in `[0, 1)`: xorshift, seeded from the clock and the pid. Jitter
+/// needs spread across a fleet, not unpredictability.
+fn random_unit() -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut x = STATE.load(Ordering::Relaxed);
+    if x == 0 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        x = nanos ^ (u64::from(std::process::id()) << 32) | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    STATE.store(x, Ordering::Relaxed);
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_and_stays_under_it() {
+        for attempt in 1..40 {
+            let ceiling = BACKOFF_BASE
+                .saturating_mul(1u32 << attempt.min(16))
+                .min(BACKOFF_CAP);
+            for _ in 0..50 {
+                assert!(full_jitter(attempt) < ceiling.max(Duration::from_nanos(1)));
+            }
+        }
+        let spread: Vec<Duration> = (0..200).map(|_| full_jitter(10)).collect();
+        let max = spread.iter().max().copied().unwrap_or_default();
+        let min = spread.iter().min().copied().unwrap_or_default();
+        assert!(max - min > BACKOFF_CAP / 2, "full jitter spreads the waits");
+    }
+
+    #[test]
+    fn one_table_for_calls_and_batch_entries() {
+        let denied = classify_code("AccessDeniedException", "not authorized", "a:B", || {
+            "r".into()
+        });
+        assert_eq!(
+            denied,
+            FetchError::AccessDenied {
+                action: "a:B".into(),
+                resource: "r".into()
+            }
+        );
+        assert!(classify_code("ThrottlingException", "", "", String::new).is_retryable());
+        assert!(classify_code("InternalServiceError", "", "", String::new).is_retryable());
+        assert!(!classify_code("ResourceNotFoundException", "", "", String::new).is_retryable());
+        assert!(matches!(
+            classify_code("DecryptionFailure", "", "", String::new),
+            FetchError::AccessDenied { action, .. } if action == "kms:Decrypt"
+        ));
+    }
 }

@@ -1,16 +1,17 @@
 //! Secrets Manager: `BatchGetSecretValue` for up to 20 secrets a call, and
 //! `GetSecretValue` for pinned stages and versions and as the fallback.
 //!
-//! A batch call is an optimisation, never a requirement: when the whole call
-//! fails (the role may not call it, it is throttled, the endpoint errs), its
-//! secrets are fetched at once with `GetSecretValue`, concurrently, each with
-//! the SDK's retries. That is also how a throttled batch is "retried": AWS
-//! allows 100 batch calls a second but 10,000 `GetSecretValue` calls, so
-//! hundreds of tasks restarting together still start in seconds.
+//! A batch call is an optimisation, never a requirement: when its one
+//! attempt fails (the role may not call it, it is throttled, the endpoint
+//! errs or does not answer in time), its secrets are fetched at once with
+//! `GetSecretValue`, concurrently, each retried until the deadline while it
+//! is throttled or transient. AWS allows 100 batch calls a second but
+//! 10,000 `GetSecretValue` calls per account and region, so a fleet that
+//! starts together moves most of its secrets through the larger quota.
 //!
 //! Answers map back by what was asked: a full ARN by ARN, a name by name, a
 //! partial ARN by the answer's ARN without its random suffix. Never by a
-//! suffix match.
+//! suffix match. Each answer is recorded as it arrives.
 
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
@@ -18,18 +19,18 @@ use aws_sdk_secretsmanager::config::Region;
 use aws_sdk_secretsmanager::Client;
 use tokio::task::JoinSet;
 
-use super::{classify, iam_resource, FetchError, Fetched};
+use super::{classify, classify_code, iam_resource, record, FetchError, Fetched, Requests, Sink};
 use crate::log;
 use crate::reference::{strip_random_suffix, Reference};
 use crate::secret::SecretValue;
 
-pub fn client(sdk: &SdkConfig, region: &str, retries: bool) -> Client {
-    let mut b =
-        aws_sdk_secretsmanager::config::Builder::from(sdk).region(Region::new(region.to_owned()));
-    if !retries {
-        b = b.retry_config(RetryConfig::disabled());
-    }
-    Client::from_conf(b.build())
+/// A client for `region` whose requests are retried by [`Requests`] only.
+pub fn client(sdk: &SdkConfig, region: &str) -> Client {
+    let conf = aws_sdk_secretsmanager::config::Builder::from(sdk)
+        .region(Region::new(region.to_owned()))
+        .retry_config(RetryConfig::disabled())
+        .build();
+    Client::from_conf(conf)
 }
 
 /// Does an entry of a batch answer (its ARN and name) answer `asked`?
@@ -55,45 +56,51 @@ fn value_of(string: Option<&str>, has_binary: bool) -> Fetched {
     }
 }
 
-/// Fetch up to 20 unpinned secrets with one `BatchGetSecretValue` (more
-/// pages if AWS splits the answer), falling back to `GetSecretValue`.
+/// Up to 20 unpinned secrets: one `BatchGetSecretValue` attempt (more pages
+/// if AWS splits the answer), then `GetSecretValue` for whatever it did not
+/// answer.
 pub async fn fetch_batch(
-    batch_client: Client,
-    single_client: Client,
+    client: Client,
     region: String,
     items: Vec<Reference>,
-) -> Vec<(Reference, Fetched)> {
+    requests: Requests,
+    sink: Sink,
+) {
     let ids: Vec<String> = items.iter().map(Reference::aws_id).collect();
-    let mut results: Vec<(Reference, Fetched)> = Vec::new();
+    let mut answered: Vec<Reference> = Vec::new();
     let mut next_token = None;
     loop {
-        let call = batch_client
+        let call = client
             .batch_get_secret_value()
             .set_secret_id_list(Some(ids.clone()))
             .set_next_token(next_token.take())
-            .send()
-            .await;
-        let out = match call {
+            .send();
+        let out = match requests
+            .once(async {
+                call.await
+                    .map_err(|e| classify(&e, "secretsmanager:BatchGetSecretValue", || "*".into()))
+            })
+            .await
+        {
             Ok(out) => out,
-            Err(e) => {
-                let why = classify(&e, "secretsmanager:BatchGetSecretValue", || "*".into());
+            Err(why) => {
                 log::debug(&format!(
                     "BatchGetSecretValue in {region} failed ({}); fetching its {} secrets with GetSecretValue",
                     why.describe(),
-                    items.len()
+                    items.len() - answered.len()
                 ));
                 break;
             }
         };
         for entry in out.secret_values() {
             for item in &items {
-                if answers(item, entry.arn(), entry.name())
-                    && !results.iter().any(|(r, _)| r == item)
-                {
-                    results.push((
-                        item.clone(),
+                if answers(item, entry.arn(), entry.name()) && !answered.contains(item) {
+                    record(
+                        &sink,
+                        item,
                         value_of(entry.secret_string(), entry.secret_binary().is_some()),
-                    ));
+                    );
+                    answered.push(item.clone());
                 }
             }
         }
@@ -104,29 +111,19 @@ pub async fn fetch_batch(
             else {
                 continue;
             };
-            if results.iter().any(|(r, _)| r == item) {
+            let code = error.error_code().unwrap_or("Unknown");
+            let why = classify_code(
+                code,
+                error.message().unwrap_or(""),
+                "secretsmanager:GetSecretValue",
+                || iam_resource(item, &region),
+            );
+            // A throttled or failed entry is asked again on its own.
+            if answered.contains(item) || why.is_retryable() {
                 continue;
             }
-            let code = error.error_code().unwrap_or("Unknown");
-            let fetch_error = match code {
-                "ResourceNotFoundException" => FetchError::NotFound(
-                    "no such secret in this account and region; check the name and the region"
-                        .into(),
-                ),
-                "AccessDeniedException" => FetchError::AccessDenied {
-                    action: "secretsmanager:GetSecretValue".into(),
-                    resource: iam_resource(item, &region),
-                },
-                "DecryptionFailure" => FetchError::AccessDenied {
-                    action: "kms:Decrypt".into(),
-                    resource: "the KMS key that encrypts it".into(),
-                },
-                _ => FetchError::Service {
-                    code: code.to_owned(),
-                    message: error.message().unwrap_or("").to_owned(),
-                },
-            };
-            results.push((item.clone(), Err(fetch_error)));
+            record(&sink, item, Err(why));
+            answered.push(item.clone());
         }
         next_token = out.next_token().map(str::to_owned);
         if next_token.is_none() {
@@ -135,29 +132,30 @@ pub async fn fetch_batch(
     }
     // Whatever the batch did not answer (a failed call, an odd answer) is
     // fetched one by one, concurrently.
-    let missing: Vec<Reference> = items
-        .into_iter()
-        .filter(|i| !results.iter().any(|(r, _)| r == i))
-        .collect();
     let mut set = JoinSet::new();
-    for item in missing {
-        let client = single_client.clone();
-        let region = region.clone();
+    for item in items.into_iter().filter(|i| !answered.contains(i)) {
+        let (client, region, requests, sink) = (
+            client.clone(),
+            region.clone(),
+            requests.clone(),
+            sink.clone(),
+        );
         set.spawn(async move {
-            let v = fetch_one(&client, &region, &item).await;
-            (item, v)
+            let result = fetch_one(&client, &region, &item, &requests).await;
+            record(&sink, &item, result);
         });
     }
-    while let Some(joined) = set.join_next().await {
-        if let Ok(pair) = joined {
-            results.push(pair);
-        }
-    }
-    results
+    while set.join_next().await.is_some() {}
 }
 
-/// `GetSecretValue` for one secret, with its stage or version if pinned.
-pub async fn fetch_one(client: &Client, region: &str, item: &Reference) -> Fetched {
+/// `GetSecretValue` for one secret, with its stage or version if pinned,
+/// retried while throttled or transient.
+pub async fn fetch_one(
+    client: &Client,
+    region: &str,
+    item: &Reference,
+    requests: &Requests,
+) -> Fetched {
     let (stage, version) = match item {
         Reference::SecretsManager {
             version_stage,
@@ -166,21 +164,29 @@ pub async fn fetch_one(client: &Client, region: &str, item: &Reference) -> Fetch
         } => (version_stage.clone(), version_id.clone()),
         Reference::Ssm { .. } => (None, None),
     };
-    let call = client
-        .get_secret_value()
-        .secret_id(item.aws_id())
-        .set_version_stage(stage)
-        .set_version_id(version)
-        .send()
-        .await;
-    match call {
-        // An answer about another secret (a misrouted response) is no answer.
-        Ok(out) if !answers(item, out.arn(), out.name()) => Err(FetchError::BadResponse),
-        Ok(out) => value_of(out.secret_string(), out.secret_binary().is_some()),
-        Err(e) => Err(classify(&e, "secretsmanager:GetSecretValue", || {
-            iam_resource(item, region)
-        })),
-    }
+    requests
+        .retried(|| {
+            let call = client
+                .get_secret_value()
+                .secret_id(item.aws_id())
+                .set_version_stage(stage.clone())
+                .set_version_id(version.clone())
+                .send();
+            async move {
+                match call.await {
+                    // An answer about another secret (a misrouted response)
+                    // is no answer.
+                    Ok(out) if !answers(item, out.arn(), out.name()) => {
+                        Err(FetchError::BadResponse)
+                    }
+                    Ok(out) => value_of(out.secret_string(), out.secret_binary().is_some()),
+                    Err(e) => Err(classify(&e, "secretsmanager:GetSecretValue", || {
+                        iam_resource(item, region)
+                    })),
+                }
+            }
+        })
+        .await
 }
 
 #[cfg(test)]

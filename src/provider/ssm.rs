@@ -1,19 +1,24 @@
 //! SSM Parameter Store: `GetParameters`, 10 names a call, with decryption.
-//! Throttled and 5xx calls are retried with backoff by the SDK's standard
-//! retry policy; SSM has no cheaper call to switch to.
+//! Throttled and transient calls are retried until the deadline with
+//! backoff (SSM has no cheaper call to switch to: 40 `GetParameters` calls
+//! a second per account and region by default, more with its higher
+//! throughput setting). Each answer is recorded as it arrives.
 
+use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
 use aws_sdk_ssm::config::Region;
 use aws_sdk_ssm::Client;
 use tokio::task::JoinSet;
 
-use super::{classify, iam_resource, FetchError, Fetched};
+use super::{classify, iam_resource, record, FetchError, Fetched, Requests, Sink};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 
+/// A client for `region` whose requests are retried by [`Requests`] only.
 pub fn client(sdk: &SdkConfig, region: &str) -> Client {
     let conf = aws_sdk_ssm::config::Builder::from(sdk)
         .region(Region::new(region.to_owned()))
+        .retry_config(RetryConfig::disabled())
         .build();
     Client::from_conf(conf)
 }
@@ -25,26 +30,36 @@ pub async fn fetch_batch(
     client: Client,
     region: String,
     items: Vec<Reference>,
-) -> Vec<(Reference, Fetched)> {
-    let results = call(&client, &region, &items).await;
+    requests: Requests,
+    sink: Sink,
+) {
+    let results = call(&client, &region, &items, &requests).await;
     let denied = results
         .iter()
         .all(|(_, r)| matches!(r, Err(FetchError::AccessDenied { .. })));
     if items.len() < 2 || !denied {
-        return results;
+        for (item, result) in results {
+            record(&sink, &item, result);
+        }
+        return;
     }
     let mut set = JoinSet::new();
     for item in items {
-        let (client, region) = (client.clone(), region.clone());
-        set.spawn(async move { call(&client, &region, std::slice::from_ref(&item)).await });
+        let (client, region, requests, sink) = (
+            client.clone(),
+            region.clone(),
+            requests.clone(),
+            sink.clone(),
+        );
+        set.spawn(async move {
+            for (item, result) in
+                call(&client, &region, std::slice::from_ref(&item), &requests).await
+            {
+                record(&sink, &item, result);
+            }
+        });
     }
-    let mut out = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        if let Ok(mut r) = joined {
-            out.append(&mut r);
-        }
-    }
-    out
+    while set.join_next().await.is_some() {}
 }
 
 /// Does a returned parameter answer what was asked? AWS answers `name:3`
@@ -69,26 +84,39 @@ fn answers(
     alone && selector.is_none() && (name == base || (arn.is_some() && arn == item.arn().as_deref()))
 }
 
-async fn call(client: &Client, region: &str, items: &[Reference]) -> Vec<(Reference, Fetched)> {
+async fn call(
+    client: &Client,
+    region: &str,
+    items: &[Reference],
+    requests: &Requests,
+) -> Vec<(Reference, Fetched)> {
     let names: Vec<String> = items.iter().map(Reference::aws_id).collect();
     let alone = items.len() == 1;
-    let out = match client
-        .get_parameters()
-        .set_names(Some(names))
-        .with_decryption(true)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            return items
-                .iter()
-                .map(|item| {
-                    let err = classify(&e, "ssm:GetParameters", || iam_resource(item, region));
-                    (item.clone(), Err(err))
+    let answer = requests
+        .retried(|| {
+            let call = client
+                .get_parameters()
+                .set_names(Some(names.clone()))
+                .with_decryption(true)
+                .send();
+            async move {
+                // The resource named for a denied call: the parameter when
+                // it is alone, else all of them (the caller asks alone).
+                call.await.map_err(|e| {
+                    classify(&e, "ssm:GetParameters", || {
+                        items
+                            .iter()
+                            .map(|i| iam_resource(i, region))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
                 })
-                .collect()
-        }
+            }
+        })
+        .await;
+    let out = match answer {
+        Ok(out) => out,
+        Err(e) => return items.iter().map(|i| (i.clone(), Err(e.clone()))).collect(),
     };
     items
         .iter()
