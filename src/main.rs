@@ -32,6 +32,12 @@ fn main() -> ExitCode {
     }));
     let args: Vec<OsString> = std::env::args_os().collect();
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    // Debug builds only: a panic on demand, so that the tests can show the
+    // hook above never prints what was being formatted.
+    #[cfg(debug_assertions)]
+    if let Some((_, v)) = env.iter().find(|(k, _)| k == "__SECRUN_TEST_PANIC") {
+        panic!("{}", v.to_string_lossy());
+    }
     let config = match cli::parse(&args, &env) {
         Ok(Parsed::Config(c)) => c,
         Ok(Parsed::Clap { error, code }) => {
@@ -247,22 +253,26 @@ fn policy_command(
         .or_else(|| var("AWS_REGION"))
         .or_else(|| var("AWS_DEFAULT_REGION"))
         .unwrap_or_else(|| "*".to_owned());
+    // Usage errors: policy documents exit 2 for them.
     if !policy::is_region(&region) {
-        return Err(vec![Error::Usage(format!(
-            "{region:?} is not a region name"
-        ))]);
+        log::error(&format!("--region {region:?} is not a region name"));
+        return Ok(2);
     }
     if let Some(bad) = kms_keys.iter().find(|k| !policy::is_kms_key_arn(k)) {
-        return Err(vec![Error::Usage(format!(
+        log::error(&format!(
             "--kms-key {bad}: give the key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); an alias does not authorise kms:Decrypt"
-        ))]);
+        ));
+        return Ok(2);
     }
     let refs: Vec<reference::Reference> = if files.is_empty() {
         let (env_files, mut errors) = read_env_files(&config.env_files, config.options.interpolate);
         let mut plan = plan::plan(env, &env_files, &config.options);
         errors.append(&mut plan.errors);
         if !errors.is_empty() {
-            return Err(errors);
+            for e in &errors {
+                log::error(&e.to_string());
+            }
+            return Ok(2);
         }
         plan.fetches.into_iter().collect()
     } else {

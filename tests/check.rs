@@ -112,6 +112,35 @@ fn corpus_precision_and_recall_are_one() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// The README shows findings as `FILE:LINE`: each line must be the one
+/// that names the variable (or, for an S3 environment file, its ARN).
+#[test]
+fn every_finding_points_at_the_line_that_defines_it() {
+    let mut checked = 0;
+    for (file, _) in labels() {
+        let text = std::fs::read_to_string(corpus().join(&file)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let run = check(&["--format", "json", &file]);
+        let found: Value = serde_json::from_str(&run.stdout).unwrap();
+        for f in found.as_array().unwrap() {
+            let what = f["variable"]
+                .as_str()
+                .or(f["environment_file"].as_str())
+                .unwrap();
+            let line = f["line"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{file}: {f}: no line")) as usize;
+            assert!(
+                lines.get(line - 1).is_some_and(|l| l.contains(what)),
+                "{file}:{line} does not name {what}: {:?}",
+                lines.get(line - 1)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} findings checked");
+}
+
 #[test]
 fn no_value_is_ever_printed_in_any_format() {
     for (file, expected) in labels() {
@@ -130,7 +159,7 @@ fn no_value_is_ever_printed_in_any_format() {
             let run = check(&["--format", format, &file]);
             for t in &tokens {
                 assert!(
-                    !run.stdout.contains(t.as_str()),
+                    !run.stdout.contains(t.as_str()) && !run.stderr.contains(t.as_str()),
                     "{file} ({format}): {t:?} appears in the output"
                 );
             }
@@ -389,7 +418,9 @@ fn inputs_that_cannot_be_read_are_never_clean() {
     let mut c = Secrun::bare();
     c.marker(&v);
     c.arg("check").arg(&path);
-    c.run();
+    let run = c.run();
+    // `x` is no credential: clean, and the odd name is not printed.
+    assert_eq!(run.code(), 0, "{}", run.stdout);
     // An alias bomb is refused quickly instead of exhausting memory.
     let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..9 {
@@ -414,11 +445,15 @@ fn policy_refuses_aliases_bad_regions_and_invalid_references() {
     let mut s = Secrun::bare();
     s.env("X", "secretsmanager:app")
         .args(["policy", "--kms-key", "alias/aws/secretsmanager"]);
-    assert_eq!(s.run().code(), 125);
+    let run = s.run();
+    assert_eq!(run.code(), 2, "{}", run.stderr);
+    run.says("--kms-key alias/aws/secretsmanager: give the key's ARN");
     let mut s = Secrun::bare();
     s.env("X", "secretsmanager:app")
         .args(["policy", "--region", "eu west"]);
-    assert_eq!(s.run().code(), 125);
+    let run = s.run();
+    assert_eq!(run.code(), 2, "{}", run.stderr);
+    run.says("--region \"eu west\" is not a region name");
     let mut s = Secrun::bare();
     let f = s.write(
         "bad.env",

@@ -7,7 +7,7 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,9 +37,18 @@ fn get(port: u16, path: &str) -> Option<String> {
 
 #[test]
 fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
+    if !needs_root() {
+        return;
+    }
     // The app's settings as one JSON secret, and the database password.
     let bundle_name = unique("simsportal/prod");
-    let values: Vec<(&str, String)> = SETTINGS.iter().map(|k| (*k, secret_value())).collect();
+    // Each value of its own length, so that swapped or duplicated settings
+    // show in the lengths the app reports.
+    let values: Vec<(&str, String)> = SETTINGS
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (*k, format!("{}{}", secret_value(), "v".repeat(3 * i + 1))))
+        .collect();
     let bundle: serde_json::Map<String, Value> = values
         .iter()
         .map(|(k, v)| (k.to_string(), json!(v)))
@@ -59,11 +68,6 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
     // The partial ARN (no random suffix), as the example task definition has.
     let partial_arn = &bundle_arn[..bundle_arn.len() - 7];
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let gunicorn = python().parent().unwrap().join("gunicorn");
     let app_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flask");
     let akid = unique("AKIAFLASK").replace('-', "");
@@ -78,8 +82,9 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
         ])
         .arg(&gunicorn)
         .args([
+            // Port 0: gunicorn binds a free port and names it in its log.
             "--bind",
-            &format!("127.0.0.1:{port}"),
+            "127.0.0.1:0",
             "--workers",
             "2",
             "--graceful-timeout",
@@ -88,6 +93,8 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
         ])
         .current_dir(&app_dir)
         .env_clear()
+        // No bytecode written into examples/flask.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PATH", "/usr/bin:/bin")
         .env("AWS_ACCESS_KEY_ID", &akid)
         .env("AWS_SECRET_ACCESS_KEY", "x")
@@ -105,28 +112,24 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
         .spawn()
         .unwrap();
 
-    let start = Instant::now();
-    let body = loop {
-        if let Some(b) = get(port, "/settings") {
-            break b;
-        }
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            panic!("the app never answered: {err}");
-        }
+    let log = collect(child.stderr.take().unwrap());
+    let port: u16 = poll("gunicorn to listen", Duration::from_secs(30), || {
         assert!(
             child.try_wait().unwrap().is_none(),
-            "secrun exited before the app answered"
+            "secrun exited before the app listened: {}",
+            log.text()
         );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        let text = log.text();
+        let at = text.find("Listening at: http://127.0.0.1:")?;
+        let rest = &text[at + "Listening at: http://127.0.0.1:".len()..];
+        rest[..rest.find(|c: char| !c.is_ascii_digit())?]
+            .parse()
+            .ok()
+    });
+    // Workers boot after the arbiter listens: the first answer may wait.
+    let body = poll("the app's first answer", Duration::from_secs(30), || {
+        get(port, "/settings")
+    });
     let settings: Value = serde_json::from_str(&body).unwrap();
     for (name, value) in &values {
         assert_eq!(settings[*name], json!(value.len()), "{name}: {body}");
@@ -152,14 +155,8 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
         .args(["-TERM", &pid1])
         .status()
         .unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
     let status = child.wait().unwrap();
+    let stderr = log.finish();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains("Handling signal: term"),
@@ -212,6 +209,9 @@ fn the_example_task_definitions_pass_and_fail_check() {
 /// The bundle's root bind-mounts the host's /usr and the built binary.
 #[test]
 fn secrun_is_pid_1_of_an_oci_container_and_runc_kill_term_stops_it() {
+    if !needs_root() {
+        return;
+    }
     let bundle = scratch();
     let work = bundle.join("work");
     let rootfs = bundle.join("rootfs");

@@ -565,3 +565,32 @@ fn dollar_escape_without_interpolation_is_a_plain_dollar() {
     ]);
     s.run_app().ok().has("K", "$HOME");
 }
+
+/// The message of `${NAME:?message}` is printed as written: a `${SECRET}`
+/// inside it is never expanded into the error.
+#[test]
+fn a_required_variables_message_is_printed_unexpanded() {
+    let mut s = Secrun::bare();
+    let v = secret_value();
+    let file = s.write("s.json", json!({"db": v}).to_string());
+    s.marker(&v);
+    s.args(["--secrets-file".as_ref(), file.as_os_str()])
+        .env("SECRET", "secretsmanager:db")
+        .env("URL", "${MISSING:?set MISSING, not ${SECRET}}");
+    s.run_app()
+        .fails(125)
+        .says("URL: ${MISSING} is required: set MISSING, not ${SECRET}");
+}
+
+/// A panic prints where it happened, never what was being formatted (the
+/// debug build panics on demand with the value given).
+#[test]
+fn a_panic_prints_no_value() {
+    let mut s = Secrun::bare();
+    let v = secret_value();
+    s.marker(&v);
+    s.env("__SECRUN_TEST_PANIC", &v).args(["--", "true"]);
+    let run = s.run();
+    assert_ne!(run.code(), 0);
+    run.says("secrun: internal error at src/main.rs:");
+}

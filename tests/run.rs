@@ -319,18 +319,44 @@ fn throttled_batch_call_switches_to_get_secret_value_at_once() {
     assert_eq!(moto().count(&s.akid, GET), 1);
 }
 
+/// The AWS configuration file is a FIFO: whoever opens it to read blocks
+/// until a writer comes, so a run that opens it cannot end on its own.
 #[test]
 fn no_reference_means_no_request_and_no_aws_configuration() {
+    let fifo_in = |s: &Secrun| {
+        let fifo = s.dir.join("aws-config");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        fifo
+    };
     let mut s = Secrun::aws();
-    s.env("AWS_PROFILE", "does-not-exist")
+    let fifo = fifo_in(&s);
+    s.env("AWS_CONFIG_FILE", &fifo)
+        .env("AWS_PROFILE", "does-not-exist")
         .env("PLAIN", "x")
-        .env("SOME_ARN", "arn:aws:sns:us-east-1:111122223333:t");
+        .env("SOME_ARN", "arn:aws:sns:us-east-1:111122223333:t")
+        .args(["--timeout", "3s"]);
     let run = s.run_app();
     run.ok()
         .has("PLAIN", "x")
         .has("AWS_PROFILE", "does-not-exist");
     assert!(!run.stderr.contains("resolved"), "{}", run.stderr);
     assert!(moto().calls(&s.akid).is_empty());
+
+    // Positive control: with a reference, the same run reads the file (and
+    // blocks on it until its --timeout).
+    let mut s = Secrun::aws();
+    let fifo = fifo_in(&s);
+    s.env("AWS_CONFIG_FILE", &fifo)
+        .env("AWS_REGION", REGION)
+        .env("X", "secretsmanager:anything")
+        .args(["--timeout", "2s"]);
+    s.run_app()
+        .fails(125)
+        .says("X (secretsmanager:anything): no answer within");
 }
 
 #[test]

@@ -187,9 +187,6 @@ fn containers(
     };
     for def in defs {
         let container = def.get("name").and_then(Value::as_str).map(str::to_owned);
-        if let Some(c) = &container {
-            locator.seek(c);
-        }
         for e in def
             .get("environment")
             .and_then(Value::as_array)
@@ -333,44 +330,50 @@ fn collect_modules<'a>(module: &'a Value, out: &mut Vec<(String, &'a Value)>) {
     }
 }
 
-/// Finds lines in JSON text: a container's name, then its variables after
-/// it, as `"NAME"` or, inside a JSON string, `\"NAME\"`.
+/// Finds lines in JSON text: the n-th time a variable is asked for, its
+/// n-th occurrence as `"NAME"` or, inside a JSON string (Terraform's
+/// `container_definitions`), `\"NAME\"`. Containers come in text order;
+/// within one, the name may stand before or after its environment (Terraform
+/// sorts keys), so occurrences are counted rather than searched for after
+/// the container's name.
 struct Locator<'t> {
     text: &'t str,
-    from: usize,
+    used: std::collections::HashMap<String, usize>,
 }
 
 impl<'t> Locator<'t> {
     fn new(text: &'t str) -> Self {
-        Locator { text, from: 0 }
+        Locator {
+            text,
+            used: std::collections::HashMap::new(),
+        }
     }
 
-    fn position(&self, needle: &str) -> Option<usize> {
-        let quoted = serde_json::to_string(needle).ok()?;
+    fn positions(&self, needle: &str) -> Vec<usize> {
+        let Ok(quoted) = serde_json::to_string(needle) else {
+            return Vec::new();
+        };
         let escaped = quoted.replace('\\', "\\\\").replace('"', "\\\"");
-        [quoted, escaped]
+        let mut at: Vec<usize> = [quoted, escaped]
             .iter()
-            .filter_map(|n| {
-                self.text
-                    .get(self.from..)?
-                    .find(n.as_str())
-                    .map(|p| p + self.from)
-            })
-            .min()
+            .flat_map(|n| self.text.match_indices(n.as_str()).map(|(p, _)| p))
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at
     }
 
     fn line_at(&self, pos: usize) -> usize {
         self.text[..pos].bytes().filter(|&b| b == b'\n').count() + 1
     }
 
-    fn seek(&mut self, container: &str) {
-        if let Some(p) = self.position(container) {
-            self.from = p;
-        }
-    }
-
-    fn find(&self, needle: &str) -> Option<usize> {
-        self.position(needle).map(|p| self.line_at(p))
+    /// The line of `needle`'s next occurrence.
+    fn find(&mut self, needle: &str) -> Option<usize> {
+        let n = self.used.entry(needle.to_owned()).or_insert(0);
+        let k = *n;
+        *n += 1;
+        let at = *self.positions(needle).get(k)?;
+        Some(self.line_at(at))
     }
 }
 

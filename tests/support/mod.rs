@@ -398,6 +398,89 @@ impl Run {
     }
 }
 
-pub fn wait_a_little() {
-    std::thread::sleep(Duration::from_millis(50));
+/// Whether the tests run as root.
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// For tests that need root (PID namespaces, runc, Docker): `false` as
+/// another user, after naming the test in `$TESTS_SKIP_LOG`, which
+/// scripts/test reports as skipped. Call it first and return when false.
+pub fn needs_root() -> bool {
+    if is_root() {
+        return true;
+    }
+    let name = std::thread::current()
+        .name()
+        .unwrap_or("unnamed test")
+        .to_owned();
+    if let Some(log) = std::env::var_os("TESTS_SKIP_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{name}");
+        }
+    }
+    eprintln!("skipped {name}: needs root");
+    false
+}
+
+/// Poll `f` every few milliseconds until it gives a value; on timeout,
+/// fail naming what was awaited.
+pub fn poll<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A child's output, read as it comes by a thread of its own, so that a
+/// test can wait for a line while the child runs.
+pub struct Collected {
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+pub fn collect(mut from: impl Read + Send + 'static) -> Collected {
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = text.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    Collected { text, reader }
+}
+
+impl Collected {
+    /// What has come so far.
+    pub fn text(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+
+    /// Everything, once the child has closed its end.
+    pub fn finish(self) -> String {
+        let _ = self.reader.join();
+        let text = self.text.lock().unwrap().clone();
+        text
+    }
 }
