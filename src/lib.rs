@@ -6,6 +6,7 @@
 pub mod assemble;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod dotenv;
 pub mod error;
 pub mod fetched;

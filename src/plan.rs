@@ -650,6 +650,33 @@ impl Plan {
         errors
     }
 
+    /// True when the application's environment is the process environment
+    /// as it is (but for `SECRUN_*`): nothing to fetch, read or expand.
+    pub fn changes_nothing(&self) -> bool {
+        self.errors.is_empty()
+            && self.bundles.is_empty()
+            && self.fetches.is_empty()
+            && self.files.is_empty()
+            && self.vars.values().all(|defs| {
+                matches!(
+                    defs.as_slice(),
+                    [Def {
+                        source: Source::Process,
+                        raw: Raw::Keep(_),
+                        ..
+                    }]
+                )
+            })
+    }
+
+    /// Whether any definition holds `${...}` to expand.
+    pub fn has_templates(&self) -> bool {
+        self.vars
+            .values()
+            .flatten()
+            .any(|d| matches!(d.raw, Raw::Template(_)))
+    }
+
     /// True when nothing needs AWS or the secrets file.
     pub fn needs_fetch(&self) -> bool {
         !self.fetches.is_empty()

@@ -300,7 +300,17 @@ fn fetch_aws(
 
 /// Every batch of `refs` at once, each answer recorded in `sink`.
 async fn fetch_all(refs: &BTreeSet<Reference>, requests: Requests, sink: &Sink) {
+    // rustls with the ring provider: all the TLS that Secrets Manager, SSM
+    // and the credential endpoints need, at a fraction of the size of the
+    // SDK's default provider (aws-lc-rs).
+    use aws_smithy_http_client::tls;
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
         .load()
         .await;
     let default_region = sdk.region().map(|r| r.as_ref().to_owned());

@@ -175,14 +175,14 @@ pub fn json(report: &Report) -> String {
     format!("{}\n", Value::Array(all))
 }
 
-/// A path as SARIF wants it for code scanning: relative, with `/`.
-fn artifact_uri(file: &str) -> String {
+/// A path as SARIF wants it for code scanning: relative to `cwd` (the
+/// working directory, given by the caller), with `/`.
+fn artifact_uri(file: &str, cwd: Option<&std::path::Path>) -> String {
     if file == "-" {
         return "stdin".into();
     }
     let path = std::path::Path::new(file);
-    let relative = std::env::current_dir()
-        .ok()
+    let relative = cwd
         .and_then(|cwd| {
             path.strip_prefix(cwd)
                 .ok()
@@ -217,7 +217,8 @@ fn fingerprint(f: &Finding) -> String {
     format!("{h:016x}")
 }
 
-pub fn sarif(report: &Report) -> String {
+/// SARIF 2.1.0; file names relative to `cwd` where they lie inside it.
+pub fn sarif(report: &Report, cwd: Option<&std::path::Path>) -> String {
     let rules: Vec<Value> = rules::ALL
         .iter()
         .map(|r| {
@@ -247,7 +248,7 @@ pub fn sarif(report: &Report) -> String {
                 "message": {"text": f.message},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": artifact_uri(&f.file)},
+                        "artifactLocation": {"uri": artifact_uri(&f.file, cwd)},
                         "region": {"startLine": f.line.unwrap_or(1)},
                     }
                 }],
@@ -283,7 +284,7 @@ mod tests {
         let report = check(&inputs, &[]);
         assert_eq!(report.findings.len(), 2);
         assert_eq!(report.exit_code(), 1);
-        for out in [self::text(&report), json(&report), sarif(&report)] {
+        for out in [self::text(&report), json(&report), sarif(&report, None)] {
             assert!(
                 !out.contains(token) && !out.contains("hunter2hunter2"),
                 "{out}"

@@ -52,6 +52,7 @@ fn mappings(smaps: &str) -> Vec<Mapping> {
 
 /// Drop the clean read-only file pages of this process from its resident
 /// set. Best effort: any failure leaves things as they were.
+#[allow(unsafe_code)]
 pub fn release_startup_pages() {
     let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;

@@ -1,5 +1,6 @@
-//! The only module with `unsafe`: starting the command, signals, reaping
-//! and exit statuses.
+//! Starting the command, signals, reaping and exit statuses: the only
+//! module with `unsafe` (the `pre_exec` hooks, `madvise`, and the raw system
+//! calls that nix cannot make, fenced in [`raw`] with their reasons).
 //!
 //! Exec mode replaces secrun with the command, so the application takes its
 //! PID. Init mode (`supervise`) keeps a supervisor as PID 1 that never
@@ -9,9 +10,9 @@
 //! Environments are built with `env_clear().envs(...)` from `OsString`s;
 //! secrun never changes its own environment (`set_var` is unsafe once
 //! threads exist and would leak values into `/proc/self/environ`).
-#![allow(unsafe_code)]
 
 pub mod memory;
+mod raw;
 pub mod signals;
 pub mod supervise;
 pub mod wait;
@@ -23,6 +24,7 @@ use std::process::Command;
 use crate::error::{printable_name, Error};
 
 /// Replace this process with `command`. Returns only on failure.
+#[allow(unsafe_code)]
 pub fn exec(command: &[OsString], env: &[(OsString, OsString)]) -> Error {
     let Some((program, args)) = command.split_first() else {
         return Error::Usage("no command given".into());
@@ -31,8 +33,8 @@ pub fn exec(command: &[OsString], env: &[(OsString, OsString)]) -> Error {
     cmd.args(args)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)));
-    // SAFETY: reset_for_exec calls only sigemptyset, sigprocmask and
-    // signal, which are async-signal-safe.
+    // SAFETY: between fork and exec, reset_for_exec makes only
+    // rt_sigprocmask and rt_sigaction calls, which are async-signal-safe.
     unsafe {
         cmd.pre_exec(signals::reset_for_exec);
     }
@@ -66,9 +68,11 @@ fn too_big(env: &[(OsString, OsString)]) -> Error {
 /// What `execve` takes for arguments and environment together:
 /// `sysconf(_SC_ARG_MAX)`, which glibc works out from the stack limit.
 pub fn arg_max() -> usize {
-    // SAFETY: sysconf takes an integer and touches no memory of ours.
-    let n = unsafe { libc::sysconf(libc::_SC_ARG_MAX) };
-    usize::try_from(n).unwrap_or(128 * 1024).max(128 * 1024)
+    let n = nix::unistd::sysconf(nix::unistd::SysconfVar::ARG_MAX)
+        .ok()
+        .flatten()
+        .and_then(|n| usize::try_from(n).ok());
+    n.unwrap_or(128 * 1024).max(128 * 1024)
 }
 
 pub fn is_pid1() -> bool {

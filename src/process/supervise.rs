@@ -30,6 +30,9 @@ pub enum SignalTarget {
     Child,
 }
 
+/// How long the command runs before PID 1 releases its start-up pages.
+const SETTLE: Duration = Duration::from_millis(50);
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Supervision {
     pub signal_target: SignalTarget,
@@ -49,12 +52,9 @@ pub fn mapped(map: &[(i32, i32)], sig: i32) -> i32 {
 /// interactive shell in the background, taking it would steal the shell's
 /// terminal.)
 fn owns_terminal() -> bool {
-    // SAFETY: isatty, tcgetpgrp and getpgrp only inspect descriptors and
-    // process state.
-    unsafe {
-        libc::isatty(libc::STDIN_FILENO) == 1
-            && libc::tcgetpgrp(libc::STDIN_FILENO) == libc::getpgrp()
-    }
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    stdin.is_terminal() && nix::unistd::tcgetpgrp(&stdin).ok() == Some(nix::unistd::getpgrp())
 }
 
 /// The supervisor's own children, from `/proc/self/task/*/children`: what
@@ -89,53 +89,90 @@ fn signal_rest(pid1: bool, group: i32, sig: i32) {
     }
 }
 
-/// Start the resolving copy of secrun and supervise it. Returns the exit
-/// code for the supervisor.
-pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -> i32 {
+/// What the supervisor starts: the resolving copy of secrun, or, when
+/// nothing needs resolving, the command itself.
+pub struct Start {
+    pub program: PathBuf,
+    /// `argv[0]` as the child should see it.
+    pub arg0: OsString,
+    pub args: Vec<OsString>,
+    pub env: Vec<(OsString, OsString)>,
+}
+
+impl Start {
+    /// The command itself, with `env`.
+    pub fn command(command: &[OsString], env: Vec<(OsString, OsString)>) -> Start {
+        Start {
+            program: PathBuf::from(&command[0]),
+            arg0: command[0].clone(),
+            args: command[1..].to_vec(),
+            env,
+        }
+    }
+
+    /// A fresh copy of this secrun with the same arguments, marked so that
+    /// it resolves and execs instead of supervising.
+    pub fn copy_of_secrun(args: &[OsString], env: &[(OsString, OsString)]) -> Start {
+        let program = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(&args[0]));
+        let mut env = env.to_vec();
+        env.push((OsString::from(MARKER), OsString::from("1")));
+        Start {
+            program,
+            arg0: args[0].clone(),
+            args: args[1..].to_vec(),
+            env,
+        }
+    }
+}
+
+/// Start `start` and supervise it. Returns the exit code for the
+/// supervisor: the child's, or 125 (secrun could not start it), 126 or
+/// 127 (the command could not be run).
+#[allow(unsafe_code)]
+pub fn run(how: &Supervision, start: Start) -> i32 {
     // Signals are already blocked (main does it first thing).
     let set = SigSet::supervised();
     let pid1 = super::is_pid1();
     if !pid1 {
-        // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer flag and
-        // touches no memory of ours.
-        let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-        if rc != 0 {
+        if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
             log::warn(&format!(
-                "cannot become a child subreaper ({}); orphaned processes will not be reaped by secrun",
-                std::io::Error::last_os_error()
+                "cannot become a child subreaper ({e}); orphaned processes will not be reaped by secrun"
             ));
         }
     }
-    let program = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(&args[0]));
     let tty = owns_terminal();
-    let mut cmd = Command::new(&program);
-    cmd.arg0(&args[0])
-        .args(&args[1..])
+    let mut cmd = Command::new(&start.program);
+    cmd.arg0(&start.arg0)
+        .args(&start.args)
         .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env(MARKER, "1");
+        .envs(start.env.iter().map(|(k, v)| (k, v)));
     // SAFETY: between fork and exec the closure calls only setpgid, getpgrp,
-    // tcsetpgrp, setsid, sigemptyset, sigprocmask and signal, all
+    // tcsetpgrp, setsid, rt_sigprocmask and rt_sigaction, all
     // async-signal-safe. With a terminal, the child takes its own process
     // group and makes it the terminal's foreground group (as tini does) while
     // SIGTTOU is still blocked, so the call cannot stop it; without one, it
     // starts a session of its own.
     unsafe {
         cmd.pre_exec(move || {
+            use nix::unistd::{getpgrp, setpgid, setsid, tcsetpgrp, Pid};
             if tty {
-                libc::setpgid(0, 0);
-                libc::tcsetpgrp(libc::STDIN_FILENO, libc::getpgrp());
+                let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+                let _ = tcsetpgrp(std::io::stdin(), getpgrp());
             } else {
-                libc::setsid();
+                let _ = setsid();
             }
             signals::reset_for_exec()
         });
     }
     let child = match cmd.spawn() {
         Ok(child) => child,
-        Err(e) => {
-            log::error(&format!("cannot start {}: {e}", program.display()));
-            return 125;
+        Err(source) => {
+            let error = crate::error::Error::Spawn {
+                command: start.program.to_string_lossy().into_owned(),
+                source,
+            };
+            log::error(&error.to_string());
+            return error.exit_code();
         }
     };
     let pid = child.id() as i32;
@@ -152,6 +189,7 @@ pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -
     let mut main_status = None;
     let mut grace_deadline: Option<Instant> = None;
     let mut released = false;
+    let spawned = Instant::now();
     loop {
         let mut children_left = true;
         loop {
@@ -188,12 +226,24 @@ pub fn run(how: &Supervision, args: &[OsString], env: &[(OsString, OsString)]) -
                 .max(Duration::from_millis(1)),
             None => Duration::from_secs(3600),
         };
-        if !released {
-            // Start-up is over: from here on PID 1 only waits.
+        // Start-up is over once the command has run for a moment: from then
+        // on PID 1 only waits, and the pages start-up left are released. A
+        // command that ends at once never waits for that.
+        let timeout = if released {
+            timeout
+        } else {
+            timeout.min(
+                SETTLE
+                    .saturating_sub(spawned.elapsed())
+                    .max(Duration::from_millis(1)),
+            )
+        };
+        let got = set.wait(timeout);
+        if !released && spawned.elapsed() >= SETTLE {
             memory::release_startup_pages();
             released = true;
         }
-        match set.wait(timeout) {
+        match got {
             None | Some(libc::SIGCHLD) => {}
             Some(sig) if main_status.is_none() => {
                 let to = mapped(&how.signal_map, sig);

@@ -1,6 +1,9 @@
 //! Typed wait statuses and reaping (the shape of sudo-rs `system/wait.rs`):
 //! `exit_code()` and `term_signal()` are `Option`s, and one pure function
-//! maps a status to secrun's exit code.
+//! maps a status to secrun's exit code. Reaping uses the raw `waitpid`
+//! ([`raw`](super::raw) says why).
+
+use super::raw;
 
 /// A raw status from `waitpid`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,13 +39,10 @@ pub enum Reaped {
 }
 
 pub fn reap_one() -> Reaped {
-    let mut status = 0;
-    // SAFETY: waitpid writes only to the status integer we own.
-    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-    match pid {
-        p if p > 0 => Reaped::Child(p, WaitStatus(status)),
-        0 => Reaped::Running,
-        _ => Reaped::None,
+    match raw::waitpid_any() {
+        Ok(Some((pid, status))) => Reaped::Child(pid, WaitStatus(status)),
+        Ok(None) => Reaped::Running,
+        Err(()) => Reaped::None,
     }
 }
 
@@ -60,5 +60,7 @@ mod tests {
         assert_eq!(exit_code_of(WaitStatus(libc::SIGKILL)), 137);
         // A core dump flag does not change the signal.
         assert_eq!(exit_code_of(WaitStatus(libc::SIGSEGV | 0x80)), 139);
+        // A real-time signal, which nix's decoding refuses.
+        assert_eq!(exit_code_of(WaitStatus(40)), 168);
     }
 }
