@@ -164,6 +164,15 @@ struct RunArgs {
     /// After the main child exits, TERM the rest, wait DUR, then KILL [env: SECRUN_GRACE]
     #[arg(long, value_name = "DUR")]
     grace: Option<String>,
+    /// Check what was resolved for changes every DUR and restart the command (init mode) [env: SECRUN_WATCH]
+    #[arg(long, value_name = "DUR")]
+    watch: Option<String>,
+    /// Random delay, up to DUR, before acting on a change [env: SECRUN_WATCH_SPREAD] [default: 30s]
+    #[arg(long, value_name = "DUR")]
+    watch_spread: Option<String>,
+    /// What a change does: restart the command, or stop it and exit 0 [env: SECRUN_ON_CHANGE] [default: restart]
+    #[arg(long, value_name = "restart|exit")]
+    on_change: Option<String>,
 }
 
 /// How much secrun says and how: every subcommand takes these.
@@ -205,6 +214,16 @@ pub enum Action {
     },
 }
 
+/// `--watch`: check every `interval` (±20%), act on a change after a random
+/// delay up to `spread`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watch {
+    pub interval: Duration,
+    pub spread: Duration,
+    /// `--on-change exit`: stop the command and exit 0 instead of restarting.
+    pub exit: bool,
+}
+
 /// Everything a run needs, flags and variables merged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -216,6 +235,7 @@ pub struct Config {
     pub timeout: Duration,
     pub init: InitMode,
     pub supervision: Supervision,
+    pub watch: Option<Watch>,
     pub log_format: LogFormat,
     pub log_level: LogLevel,
 }
@@ -241,7 +261,7 @@ pub struct Invalid {
 }
 
 /// The `SECRUN_*` variables a user may set.
-const KNOWN: [&str; 15] = [
+const KNOWN: [&str; 18] = [
     "SECRUN_ENV_FILE",
     "SECRUN_FROM",
     "SECRUN_SECRETS_FILE",
@@ -254,6 +274,9 @@ const KNOWN: [&str; 15] = [
     "SECRUN_SIGNAL_TARGET",
     "SECRUN_SIGNAL_MAP",
     "SECRUN_GRACE",
+    "SECRUN_WATCH",
+    "SECRUN_WATCH_SPREAD",
+    "SECRUN_ON_CHANGE",
     "SECRUN_INTERPOLATE",
     "SECRUN_LOG_FORMAT",
     "SECRUN_LOG_LEVEL",
@@ -261,6 +284,45 @@ const KNOWN: [&str; 15] = [
 
 /// Set by secrun's supervisor on the copy of secrun it starts; not for users.
 pub const SUPERVISED: &str = "SECRUN_SUPERVISED";
+
+/// Which process this is, from `SECRUN_SUPERVISED`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Started by a user: supervises in init mode, else resolves and execs.
+    Own,
+    /// A copy a supervisor started: resolves and execs the command. With
+    /// `--watch` it reports what it used on the descriptor `report`, and
+    /// with `go`, waits for the word on that descriptor before it execs.
+    Copy {
+        report: Option<i32>,
+        go: Option<i32>,
+    },
+    /// A short-lived copy that checks versions for `--watch`.
+    Check,
+}
+
+pub fn role(env: &[(OsString, OsString)]) -> Role {
+    let Some(value) = lookup(env, SUPERVISED).and_then(OsStr::to_str) else {
+        return Role::Own;
+    };
+    let mut parts = value.split(':');
+    let number = |p: Option<&str>| p.and_then(|n| n.parse::<i32>().ok());
+    match parts.next() {
+        Some("check") => Role::Check,
+        Some("watch") => Role::Copy {
+            report: number(parts.next()),
+            go: None,
+        },
+        Some("restart") => Role::Copy {
+            report: number(parts.next()),
+            go: number(parts.next()),
+        },
+        _ => Role::Copy {
+            report: None,
+            go: None,
+        },
+    }
+}
 
 /// The exit code for usage errors: `check` and `policy` document 2 for
 /// anything that is not a finding; the run path uses 125, as `env` does.
@@ -519,6 +581,43 @@ fn build(cli: Cli, vars: &Vars, log: (LogFormat, LogLevel)) -> Result<Config, Er
         Duration::from_secs(30),
     )?;
     let grace = duration(run.grace, "SECRUN_GRACE", "grace", Duration::ZERO)?;
+    let watch = match run.watch.or(vars.get("SECRUN_WATCH")?) {
+        None if run.watch_spread.is_some() || run.on_change.is_some() => {
+            return Err(Error::Usage(
+                "--watch-spread and --on-change take effect only with --watch".into(),
+            ))
+        }
+        None => None,
+        Some(t) => {
+            let interval = parse_duration(&t).map_err(|e| Error::Usage(format!("watch: {e}")))?;
+            if interval < Duration::from_millis(100) {
+                return Err(Error::Usage(
+                    "watch: the interval must be at least 100ms (AWS is asked once per interval)"
+                        .into(),
+                ));
+            }
+            let spread = duration(
+                run.watch_spread,
+                "SECRUN_WATCH_SPREAD",
+                "watch spread",
+                Duration::from_secs(30),
+            )?;
+            let exit = match run.on_change.or(vars.get("SECRUN_ON_CHANGE")?).as_deref() {
+                None | Some("restart") => false,
+                Some("exit") => true,
+                Some(other) => {
+                    return Err(Error::Usage(format!(
+                        "on-change {other:?}: expected restart or exit"
+                    )))
+                }
+            };
+            Some(Watch {
+                interval,
+                spread,
+                exit,
+            })
+        }
+    };
     let init = match run.init.or(vars.get("SECRUN_INIT")?).as_deref() {
         None | Some("auto") => InitMode::Auto,
         Some("always") => InitMode::Always,
@@ -554,6 +653,7 @@ fn build(cli: Cli, vars: &Vars, log: (LogFormat, LogLevel)) -> Result<Config, Er
             signal_map,
             grace,
         },
+        watch,
         log_format: log.0,
         log_level: log.1,
     })
@@ -575,7 +675,10 @@ impl RunArgs {
             && self.init.is_none()
             && self.signal_target.is_none()
             && self.signal_map.is_empty()
-            && self.grace.is_none())
+            && self.grace.is_none()
+            && self.watch.is_none()
+            && self.watch_spread.is_none()
+            && self.on_change.is_none())
     }
 
     /// Options given before `explain` / `verify` and after it: after wins.
@@ -604,6 +707,9 @@ impl RunArgs {
             signal_target: after.signal_target.or(self.signal_target),
             signal_map: list(self.signal_map, after.signal_map),
             grace: after.grace.or(self.grace),
+            watch: after.watch.or(self.watch),
+            watch_spread: after.watch_spread.or(self.watch_spread),
+            on_change: after.on_change.or(self.on_change),
         }
     }
 }

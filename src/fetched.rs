@@ -96,4 +96,8 @@ impl FetchError {
 pub struct Resolved {
     pub secrets: HashMap<Reference, Fetched>,
     pub files: HashMap<PathBuf, Result<SecretValue, String>>,
+    /// The version each secret or parameter came at, where AWS said.
+    pub versions: HashMap<Reference, String>,
+    /// Each file's identity when it was read (for `--watch`).
+    pub file_ids: HashMap<PathBuf, String>,
 }

@@ -20,3 +20,4 @@ pub mod report;
 pub mod resolve;
 pub mod secret;
 pub mod template;
+pub mod watch;

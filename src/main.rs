@@ -2,13 +2,13 @@
 //! command. `main` is the list of phases (parse, plan, resolve, assemble,
 //! run) and the one place where a result becomes an exit code.
 
-use secrun::{assemble, cli, commands, error, fetched, log, plan, process, report, resolve};
+use secrun::{assemble, cli, commands, error, fetched, log, plan, process, report, resolve, watch};
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use cli::{Action, Config, Parsed};
+use cli::{Action, Config, Parsed, Role};
 use commands::print_stdout;
 use error::Error;
 
@@ -71,7 +71,9 @@ fn run(
     env: Vec<(OsString, OsString)>,
     config: &Config,
 ) -> Result<u8, Vec<Error>> {
-    let supervising = matches!(config.action, Action::Run(_)) && supervises(config.init, &env);
+    let role = cli::role(&env);
+    let supervising =
+        matches!(config.action, Action::Run(_)) && role == Role::Own && supervises(config.init);
     if !supervising {
         let _ = process::signals::unblock_all();
     }
@@ -99,15 +101,29 @@ fn run(
         Action::Run(command) if supervising => {
             // PID 1 resolves nothing: a fresh copy of secrun does, then execs
             // the command, so no secret value enters the supervisor. When
-            // nothing needs resolving, the command is started directly.
-            let start = match nothing_to_resolve(config, &env) {
+            // nothing needs resolving (and nothing is watched), the command
+            // is started directly.
+            let watching = config.watch.map(|w| process::supervise::Watching {
+                interval: w.interval,
+                spread: w.spread,
+                exit: w.exit,
+            });
+            let start = match nothing_to_resolve(config, &env).filter(|_| watching.is_none()) {
                 Some(env) => process::supervise::Start::command(command, env),
                 None => process::supervise::Start::copy_of_secrun(args, &env),
             };
-            let code = process::supervise::run(&config.supervision, start);
+            let code = process::supervise::run(&config.supervision, start, watching.as_ref());
             return Ok(u8::try_from(code).unwrap_or(125));
         }
+        Action::Run(_) if config.watch.is_some() && role == Role::Own => {
+            return Err(vec![Error::Usage(
+                "--watch needs init mode: secrun as PID 1 (the container's entrypoint), or --init always".into(),
+            )]);
+        }
         _ => {}
+    }
+    if role == Role::Check {
+        return Ok(check_versions(config));
     }
     // From here on this process may hold secret values: no core dump, no
     // ptrace by other processes. The command, once exec'd, is dumpable again.
@@ -146,6 +162,14 @@ fn run(
         args: command.len(),
     };
     let outcome = assemble_with_room(&plan, &resolved, &limits);
+    let watched = matches!(
+        role,
+        Role::Copy {
+            report: Some(_),
+            ..
+        }
+    )
+    .then(|| watched(&plan, &resolved, config));
     drop(resolved);
     errors.extend(outcome.errors);
     for w in &outcome.warnings {
@@ -160,8 +184,28 @@ fn run(
             Err(errors)
         };
     }
+    if let (Role::Copy { go: Some(_), .. }, false) = (role, errors.is_empty()) {
+        // Resolving again after a change: the application keeps running,
+        // so these are warnings for the supervisor's log.
+        for e in &errors {
+            log::warn(&format!("after a change: {e}"));
+        }
+        return Ok(125);
+    }
     if !errors.is_empty() {
         return Err(errors);
+    }
+    if let (
+        Role::Copy {
+            report: Some(report),
+            go,
+        },
+        Some(watched),
+    ) = (role, &watched)
+    {
+        if !report_and_wait(report, go, watched) {
+            return Ok(0);
+        }
     }
     for line in &outcome.lines {
         log::debug(&format!("{} from {}", line.name, line.source));
@@ -178,12 +222,60 @@ fn run(
     Err(vec![process::exec(command, &outcome.env)])
 }
 
-/// Init mode: as PID 1 with `--init auto`, or with `--init always`; never in
-/// the copy that a supervisor started.
-fn supervises(init: cli::InitMode, env: &[(OsString, OsString)]) -> bool {
-    if env.iter().any(|(k, _)| k == cli::SUPERVISED) {
-        return false;
+/// What this resolution used, at which version, for `--watch`: the
+/// secrets and parameters, the `_FILE` files, the env files and the local
+/// secrets file (files by identity). No value.
+fn watched(plan: &plan::Plan, resolved: &fetched::Resolved, config: &Config) -> watch::Watched {
+    let files: Vec<(std::path::PathBuf, String)> = config
+        .env_files
+        .iter()
+        .chain(config.secrets_file.iter())
+        .filter_map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (p.clone(), resolve::identity(&m)))
+        })
+        .collect();
+    watch::watched(plan, resolved, &files, config.secrets_file.is_some())
+}
+
+/// Tell the supervisor what was used, on the descriptor it named; then,
+/// when restarting, wait for its word: `true` to exec the command.
+fn report_and_wait(report: i32, go: Option<i32>, watched: &watch::Watched) -> bool {
+    use std::io::Read;
+    let mut line = serde_json::to_vec(watched).unwrap_or_default();
+    line.push(b'\n');
+    if let Some(mut out) = process::adopt_fd(report) {
+        let _ = out.write_all(&line);
+        // The descriptor stays open until exec closes it: the supervisor
+        // learns the moment the command starts.
+        std::mem::forget(out);
     }
+    let Some(go) = go else { return true };
+    let Some(mut word) = process::adopt_fd(go) else {
+        return false;
+    };
+    let mut byte = [0u8; 1];
+    matches!(word.read(&mut byte), Ok(1) if byte[0] == b'g')
+}
+
+/// `--watch`'s check, in a short-lived copy: the list of what was used
+/// comes on stdin, the versions now go to stdout.
+fn check_versions(config: &Config) -> u8 {
+    use std::io::Read;
+    let mut input = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut input);
+    let Ok(watched) = serde_json::from_slice::<watch::Watched>(&input) else {
+        log::error("the list of what to check is unreadable");
+        return 2;
+    };
+    let checked = resolve::check_versions(&watched.items, config.timeout);
+    print_stdout(&serde_json::to_string(&checked).unwrap_or_default());
+    0
+}
+
+/// Init mode: as PID 1 with `--init auto`, or with `--init always`.
+fn supervises(init: cli::InitMode) -> bool {
     match init {
         cli::InitMode::Always => true,
         cli::InitMode::Auto => process::is_pid1(),

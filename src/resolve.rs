@@ -5,7 +5,7 @@
 //! When the plan needs no secret, nothing here touches AWS configuration at
 //! all (no profile read, no credentials chain, no network).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -19,9 +19,10 @@ use crate::fetched::{FetchError, Fetched, Resolved};
 use crate::log;
 use crate::plan::{BatchKind, Plan};
 use crate::provider::local::LocalFile;
-use crate::provider::{record, secretsmanager, ssm, Requests, Sink};
-use crate::reference::Reference;
+use crate::provider::{record, secretsmanager, ssm, Answers, Requests, Sink};
+use crate::reference::{self, Reference};
 use crate::secret::SecretValue;
+use crate::watch;
 
 /// The most a `_FILE` file may hold: Secrets Manager's own limit for a
 /// secret.
@@ -78,7 +79,10 @@ impl Resolver {
                 .map(|r| (r.clone(), Err(FetchError::Unusable(why.clone()))))
                 .collect(),
             None => match fetch_aws(&todo, self.timeout, self.deadline) {
-                Ok(s) => s,
+                Ok(answers) => {
+                    self.resolved.versions.extend(answers.versions);
+                    answers.values
+                }
                 Err(e) => {
                     self.errors.push(e);
                     HashMap::new()
@@ -123,6 +127,10 @@ impl Resolver {
             let left = self.deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok((p, read)) => {
+                    let read = read.map(|(value, identity)| {
+                        self.resolved.file_ids.insert(p.clone(), identity);
+                        value
+                    });
                     self.resolved.files.insert(p, read);
                 }
                 Err(_) => break,
@@ -167,7 +175,7 @@ pub fn resolve(
 /// removed, as the postgres and mysql images do. Only a regular file of at
 /// most [`MAX_FILE_BYTES`] whose real path (symbolic links and `..`
 /// resolved) lies inside one of `dirs`.
-fn read_file(path: &Path, dirs: &[PathBuf]) -> Result<SecretValue, String> {
+fn read_file(path: &Path, dirs: &[PathBuf]) -> Result<(SecretValue, String), String> {
     let shown = path.display();
     let real = path
         .canonicalize()
@@ -224,7 +232,18 @@ fn read_file(path: &Path, dirs: &[PathBuf]) -> Result<SecretValue, String> {
     } else if bytes.ends_with(b"\n") {
         bytes.truncate(bytes.len() - 1);
     }
-    Ok(SecretValue::new(bytes))
+    Ok((SecretValue::new(bytes), identity(&meta)))
+}
+
+/// A file's identity for `--watch`: device, inode, size, modification time.
+pub fn identity(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    crate::watch::file_identity(
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+    )
 }
 
 /// How long before the hard deadline requests stop starting new attempts,
@@ -239,8 +258,8 @@ fn fetch_aws(
     refs: &BTreeSet<Reference>,
     timeout: Duration,
     deadline: Instant,
-) -> Result<HashMap<Reference, Fetched>, Error> {
-    let sink: Sink = Arc::new(Mutex::new(HashMap::new()));
+) -> Result<Answers, Error> {
+    let sink: Sink = Arc::new(Mutex::new(Answers::default()));
     let started = Instant::now();
     let (done_tx, done_rx) = mpsc::channel();
     let worker = {
@@ -278,12 +297,12 @@ fn fetch_aws(
         Ok(None) => false,
         Err(_) => true,
     };
-    let mut secrets = sink
+    let mut answers = sink
         .lock()
         .map(|mut m| std::mem::take(&mut *m))
         .unwrap_or_default();
     for r in refs {
-        secrets.entry(r.clone()).or_insert_with(|| {
+        answers.values.entry(r.clone()).or_insert_with(|| {
             Err(if timed_out {
                 FetchError::Timeout(timeout)
             } else {
@@ -295,24 +314,12 @@ fn fetch_aws(
         "fetching took {} ms",
         started.elapsed().as_millis()
     ));
-    Ok(secrets)
+    Ok(answers)
 }
 
 /// Every batch of `refs` at once, each answer recorded in `sink`.
 async fn fetch_all(refs: &BTreeSet<Reference>, requests: Requests, sink: &Sink) {
-    // rustls with the ring provider: all the TLS that Secrets Manager, SSM
-    // and the credential endpoints need, at a fraction of the size of the
-    // SDK's default provider (aws-lc-rs).
-    use aws_smithy_http_client::tls;
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(https)
-        .load()
-        .await;
+    let sdk = sdk_config().await;
     let default_region = sdk.region().map(|r| r.as_ref().to_owned());
     let mut set = JoinSet::new();
     for batch in crate::plan::batches(refs, default_region.as_deref()) {
@@ -365,4 +372,131 @@ async fn fetch_all(refs: &BTreeSet<Reference>, requests: Requests, sink: &Sink) 
         }
     }
     while set.join_next().await.is_some() {}
+}
+
+/// `--watch`'s check, in a short-lived copy of secrun: each item's version
+/// now, asked in ways that return no value (`DescribeSecret`,
+/// `DescribeParameters`, `stat`), within `timeout`.
+pub fn check_versions(items: &[watch::Item], timeout: Duration) -> Vec<watch::Checked> {
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    let mut remote: Vec<(watch::Kind, String, Reference)> = Vec::new();
+    for item in items {
+        match item.kind {
+            watch::Kind::File => out.push(watch::Checked {
+                id: item.id.clone(),
+                now: std::fs::metadata(&item.id)
+                    .map(|m| identity(&m))
+                    .map_err(|e| format!("cannot read {}: {e}", item.id)),
+            }),
+            kind => match reference::parse(&item.id) {
+                Some(Ok(r)) => remote.push((kind, item.id.clone(), r)),
+                _ => out.push(watch::Checked {
+                    id: item.id.clone(),
+                    now: Err("not a reference".into()),
+                }),
+            },
+        }
+    }
+    if remote.is_empty() {
+        return out;
+    }
+    let (done_tx, done_rx) = mpsc::channel();
+    let found: Arc<Mutex<Vec<watch::Checked>>> = Arc::new(Mutex::new(Vec::new()));
+    let worker = {
+        let found = found.clone();
+        std::thread::Builder::new()
+            .name("secrun-check".into())
+            .spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                let requests = Requests::new(deadline - MARGIN.min(timeout / 2), timeout);
+                runtime.block_on(describe_all(remote, requests, &found));
+                runtime.shutdown_background();
+                let _ = done_tx.send(());
+            })
+    };
+    if worker.is_ok() {
+        let _ = done_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+    }
+    if let Ok(mut found) = found.lock() {
+        out.append(&mut found);
+    }
+    out
+}
+
+async fn describe_all(
+    remote: Vec<(watch::Kind, String, Reference)>,
+    requests: Requests,
+    found: &Arc<Mutex<Vec<watch::Checked>>>,
+) {
+    let sdk = sdk_config().await;
+    let default_region = sdk.region().map(|r| r.as_ref().to_owned());
+    let done = |id: String, now: Result<String, FetchError>| {
+        if let Ok(mut f) = found.lock() {
+            f.push(watch::Checked {
+                id,
+                now: now.map_err(|e| e.describe()),
+            });
+        }
+    };
+    let mut parameters: BTreeMap<String, Vec<(String, Reference)>> = BTreeMap::new();
+    let mut set = JoinSet::new();
+    for (kind, id, r) in remote {
+        let Some(region) = r.region().or(default_region.as_deref()).map(str::to_owned) else {
+            done(id, Err(FetchError::NoRegion));
+            continue;
+        };
+        match kind {
+            watch::Kind::Parameter => parameters.entry(region).or_default().push((id, r)),
+            _ => {
+                let client = secretsmanager::client(&sdk, &region);
+                let requests = requests.clone();
+                set.spawn(async move {
+                    let now =
+                        secretsmanager::current_version(&client, &region, &r, &requests).await;
+                    (id, now)
+                });
+            }
+        }
+    }
+    for (region, items) in parameters {
+        let client = ssm::client(&sdk, &region);
+        for chunk in items.chunks(crate::plan::PARAMETERS_PER_CALL) {
+            let (ids, refs): (Vec<String>, Vec<Reference>) = chunk.iter().cloned().unzip();
+            for ((_, now), id) in ssm::current_versions(&client, &refs, &requests)
+                .await
+                .into_iter()
+                .zip(ids)
+            {
+                done(id, now);
+            }
+        }
+    }
+    while let Some(joined) = set.join_next().await {
+        if let Ok((id, now)) = joined {
+            done(id, now);
+        }
+    }
+}
+
+/// The AWS configuration from the standard chain, with rustls on the ring
+/// provider: all the TLS that Secrets Manager, SSM and the credential
+/// endpoints need, at a fraction of the size of the SDK's default provider
+/// (aws-lc-rs).
+async fn sdk_config() -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls;
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
+        .load()
+        .await
 }

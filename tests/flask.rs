@@ -306,3 +306,120 @@ fn secrun_is_pid_1_of_an_oci_container_and_runc_kill_term_stops_it() {
     );
     assert!(!stderr.contains(&token) && !String::from_utf8_lossy(&out.stdout).contains(&token));
 }
+
+/// The Port a gunicorn log names in its n-th "Listening at" line.
+fn listening_port(log: &str, n: usize) -> Option<u16> {
+    let marker = "Listening at: http://127.0.0.1:";
+    let rest = log.split(marker).nth(n)?;
+    rest[..rest.find(|c: char| !c.is_ascii_digit())?]
+        .parse()
+        .ok()
+}
+
+/// gunicorn and the app under `--watch` as PID 1: the bundle rotates, the
+/// app restarts with the new value, TTIN still reaches gunicorn, and TERM
+/// ends it cleanly. The downtime is reported, not asserted.
+#[test]
+fn gunicorn_under_watch_picks_up_a_rotated_setting() {
+    if !needs_root() {
+        return;
+    }
+    let bundle_name = unique("simsportal/watch");
+    let (old, new) = (secret_value(), format!("{}-rotated-longer", secret_value()));
+    moto().secret(
+        "us-east-2",
+        &bundle_name,
+        &json!({"SECRET_KEY": old}).to_string(),
+    );
+    let gunicorn = python().parent().unwrap().join("gunicorn");
+    let app_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flask");
+    let akid = unique("AKIAWATCH").replace('-', "");
+    let mut child = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "--kill-child", SECRUN])
+        .args(["--watch", "1s", "--watch-spread", "0s", "--"])
+        .arg(&gunicorn)
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+            "--graceful-timeout",
+            "5",
+            "app:app",
+        ])
+        .current_dir(&app_dir)
+        .env_clear()
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_ACCESS_KEY_ID", &akid)
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_REGION", "us-east-2")
+        .env("AWS_ENDPOINT_URL", moto().url())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("SECRUN_FROM", format!("secretsmanager:{bundle_name}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = collect(child.stderr.take().unwrap());
+    let port = poll("gunicorn to listen", Duration::from_secs(30), || {
+        listening_port(&log.text(), 1)
+    });
+    let body = poll("the app", Duration::from_secs(30), || {
+        get(port, "/settings")
+    });
+    let settings: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(settings["SECRET_KEY"], json!(old.len()), "{body}");
+
+    let unshare = child.id() as i32;
+    let pid1 = poll("PID 1", Duration::from_secs(5), || {
+        children_of(unshare).first().copied()
+    });
+    let kill = |sig: &str| {
+        Command::new("kill")
+            .args([sig, &pid1.to_string()])
+            .status()
+            .unwrap()
+    };
+    moto().call(
+        "secretsmanager",
+        "us-east-2",
+        "put_secret_value",
+        json!({"SecretId": bundle_name, "SecretString": json!({"SECRET_KEY": new}).to_string()}),
+    );
+    let port = poll("gunicorn to listen again", Duration::from_secs(30), || {
+        listening_port(&log.text(), 2)
+    });
+    let up = Instant::now();
+    let body = poll("the restarted app", Duration::from_secs(30), || {
+        get(port, "/settings")
+    });
+    let settings: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(settings["SECRET_KEY"], json!(new.len()), "{body}");
+    let text = log.text();
+    let down = text
+        .split("it was down ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or("?");
+    eprintln!(
+        "gunicorn restart: secrun's stop-to-exec {down} ms; first answer {} ms after gunicorn listened",
+        up.elapsed().as_millis()
+    );
+    // TTIN still reaches the new gunicorn: one more worker boots.
+    let booted = |t: &str| t.matches("Booting worker").count();
+    let before = booted(&log.text());
+    kill("-TTIN");
+    poll("a worker added by TTIN", Duration::from_secs(10), || {
+        (booted(&log.text()) > before).then_some(())
+    });
+    kill("-TERM");
+    let status = child.wait().unwrap();
+    let text = log.finish();
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(
+        !text.contains(&old) && !text.contains(&new),
+        "a value leaked: {text}"
+    );
+}

@@ -75,6 +75,12 @@ pub fn arg_max() -> usize {
     n.unwrap_or(128 * 1024).max(128 * 1024)
 }
 
+/// A descriptor inherited by number from the supervisor, taken over and
+/// closed on the next exec.
+pub fn adopt_fd(fd: i32) -> Option<std::fs::File> {
+    raw::adopt(fd)
+}
+
 pub fn is_pid1() -> bool {
     std::process::id() == 1
 }

@@ -10,6 +10,9 @@
 //! - `kill` of a real-time signal: nix's `Signal` has no real-time values.
 //! - `waitpid`: nix decodes the status into `Signal`, and fails for a child
 //!   killed by a real-time signal after it was reaped, losing its status.
+//! - Descriptors by number between fork and exec, and adopting one that
+//!   was inherited by number (`--watch`'s pipes): there is no owned value
+//!   to hand nix there.
 //!
 //! Everything else in `process/` goes through nix's safe wrappers.
 #![allow(unsafe_code)]
@@ -100,4 +103,32 @@ pub fn waitpid_any() -> Result<Option<(i32, i32)>, ()> {
         0 => Ok(None),
         _ => Err(()),
     }
+}
+
+/// Let `fd` survive the next exec (clear `FD_CLOEXEC`): between fork and
+/// exec, for the pipe the supervisor hands a copy of secrun. The
+/// descriptor is named by number because the child's copy is not an owned
+/// value there.
+pub fn keep_across_exec(fd: i32) -> bool {
+    // SAFETY: fcntl(F_SETFD) on a descriptor number touches no memory and
+    // is async-signal-safe; a closed number only fails with EBADF.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, 0) == 0 }
+}
+
+/// Adopt a descriptor this process inherited by number (the pipe its
+/// supervisor named in `SECRUN_SUPERVISED`), closed on the next exec.
+pub fn adopt(fd: i32) -> Option<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fcntl(F_GETFD) only asks whether the number is open.
+    if fd < 3 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return None;
+    }
+    // SAFETY: the descriptor is open, was inherited for this purpose, and
+    // nothing else in this process refers to it: the File takes it over.
+    let file = unsafe { std::fs::File::from_raw_fd(fd) };
+    let _ = nix::fcntl::fcntl(
+        &file,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    );
+    Some(file)
 }

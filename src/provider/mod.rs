@@ -12,6 +12,7 @@ pub mod ssm;
 pub use crate::fetched::{FetchError, Fetched};
 pub use crate::policy::iam_resource;
 use crate::reference::Reference;
+use crate::secret::SecretValue;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -124,13 +125,30 @@ where
     }
 }
 
+/// What a provider found for one secret or parameter: its value and the
+/// version it came at (a version id, a parameter version), or why not.
+pub type Answer = Result<(SecretValue, Option<String>), FetchError>;
+
+/// Answers so far: values, and the versions they came at (for `--watch`).
+#[derive(Default)]
+pub struct Answers {
+    pub values: std::collections::HashMap<Reference, Fetched>,
+    pub versions: std::collections::HashMap<Reference, String>,
+}
+
 /// Where each answer is recorded as it arrives, so that at the deadline
 /// only what never got an answer is reported as timed out.
-pub type Sink = Arc<std::sync::Mutex<std::collections::HashMap<Reference, Fetched>>>;
+pub type Sink = Arc<std::sync::Mutex<Answers>>;
 
-pub fn record(sink: &Sink, item: &Reference, result: Fetched) {
-    if let Ok(mut map) = sink.lock() {
-        map.insert(item.clone(), result);
+pub fn record(sink: &Sink, item: &Reference, answer: Answer) {
+    if let Ok(mut answers) = sink.lock() {
+        let value = answer.map(|(value, version)| {
+            if let Some(v) = version {
+                answers.versions.insert(item.clone(), v);
+            }
+            value
+        });
+        answers.values.insert(item.clone(), value);
     }
 }
 
@@ -273,7 +291,7 @@ fn full_jitter(attempt: u32) -> Duration {
 
 /// A number in `[0, 1)`: xorshift, seeded from the clock and the pid. Jitter
 /// needs spread across a fleet, not unpredictability.
-fn random_unit() -> f64 {
+pub fn random_unit() -> f64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static STATE: AtomicU64 = AtomicU64::new(0);
     let mut x = STATE.load(Ordering::Relaxed);

@@ -19,7 +19,7 @@ use aws_sdk_secretsmanager::config::Region;
 use aws_sdk_secretsmanager::Client;
 use tokio::task::JoinSet;
 
-use super::{classify, classify_code, iam_resource, record, FetchError, Fetched, Requests, Sink};
+use super::{classify, classify_code, iam_resource, record, Answer, FetchError, Requests, Sink};
 use crate::log;
 use crate::reference::{strip_random_suffix, Reference};
 use crate::secret::SecretValue;
@@ -48,9 +48,9 @@ fn strip_arn_suffix(arn: &str) -> Option<&str> {
     Some(&arn[..prefix.len() + ":secret:".len() + base.len()])
 }
 
-fn value_of(string: Option<&str>, has_binary: bool) -> Fetched {
+fn value_of(string: Option<&str>, has_binary: bool, version: Option<&str>) -> Answer {
     match string {
-        Some(s) => Ok(SecretValue::from_text(s)),
+        Some(s) => Ok((SecretValue::from_text(s), version.map(str::to_owned))),
         None if has_binary => Err(FetchError::Binary),
         None => Err(FetchError::BadResponse),
     }
@@ -98,7 +98,11 @@ pub async fn fetch_batch(
                     record(
                         &sink,
                         item,
-                        value_of(entry.secret_string(), entry.secret_binary().is_some()),
+                        value_of(
+                            entry.secret_string(),
+                            entry.secret_binary().is_some(),
+                            entry.version_id(),
+                        ),
                     );
                     answered.push(item.clone());
                 }
@@ -155,7 +159,7 @@ pub async fn fetch_one(
     region: &str,
     item: &Reference,
     requests: &Requests,
-) -> Fetched {
+) -> Answer {
     let (stage, version) = match item {
         Reference::SecretsManager {
             version_stage,
@@ -179,11 +183,44 @@ pub async fn fetch_one(
                     Ok(out) if !answers(item, out.arn(), out.name()) => {
                         Err(FetchError::BadResponse)
                     }
-                    Ok(out) => value_of(out.secret_string(), out.secret_binary().is_some()),
+                    Ok(out) => value_of(
+                        out.secret_string(),
+                        out.secret_binary().is_some(),
+                        out.version_id(),
+                    ),
                     Err(e) => Err(classify(&e, "secretsmanager:GetSecretValue", || {
                         iam_resource(item, region)
                     })),
                 }
+            }
+        })
+        .await
+}
+
+/// The version id that holds AWSCURRENT now, from `DescribeSecret`, which
+/// returns no secret value (for `--watch`).
+pub async fn current_version(
+    client: &Client,
+    region: &str,
+    item: &Reference,
+    requests: &Requests,
+) -> Result<String, FetchError> {
+    requests
+        .retried(|| {
+            let call = client.describe_secret().secret_id(item.aws_id()).send();
+            async move {
+                let out = call.await.map_err(|e| {
+                    classify(&e, "secretsmanager:DescribeSecret", || {
+                        iam_resource(item, region)
+                    })
+                })?;
+                out.version_ids_to_stages()
+                    .and_then(|m| {
+                        m.iter()
+                            .find(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT"))
+                            .map(|(id, _)| id.clone())
+                    })
+                    .ok_or(FetchError::BadResponse)
             }
         })
         .await

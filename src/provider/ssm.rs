@@ -10,7 +10,7 @@ use aws_sdk_ssm::config::Region;
 use aws_sdk_ssm::Client;
 use tokio::task::JoinSet;
 
-use super::{classify, iam_resource, record, FetchError, Fetched, Requests, Sink};
+use super::{classify, iam_resource, record, Answer, FetchError, Requests, Sink};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 
@@ -62,6 +62,58 @@ pub async fn fetch_batch(
     while set.join_next().await.is_some() {}
 }
 
+/// Each parameter's version now, from `DescribeParameters`, which returns
+/// no value (for `--watch`): up to 10 names a call.
+pub async fn current_versions(
+    client: &Client,
+    items: &[Reference],
+    requests: &Requests,
+) -> Vec<(Reference, Result<String, FetchError>)> {
+    let name = |r: &Reference| match r {
+        Reference::Ssm { name, .. } => name.clone(),
+        Reference::SecretsManager { .. } => r.aws_id(),
+    };
+    let names: Vec<String> = items.iter().map(name).collect();
+    let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+        .key("Name")
+        .option("Equals")
+        .set_values(Some(names))
+        .build();
+    let answer = match filter {
+        Ok(filter) => {
+            requests
+                .retried(|| {
+                    let call = client
+                        .describe_parameters()
+                        .parameter_filters(filter.clone())
+                        .max_results(50)
+                        .send();
+                    async move {
+                        call.await
+                            .map_err(|e| classify(&e, "ssm:DescribeParameters", || "*".into()))
+                    }
+                })
+                .await
+        }
+        Err(_) => Err(FetchError::BadResponse),
+    };
+    items
+        .iter()
+        .map(|item| {
+            let found = answer.as_ref().map_err(Clone::clone).and_then(|out| {
+                out.parameters()
+                    .iter()
+                    .find(|p| p.name() == Some(name(item).as_str()))
+                    .map(|p| p.version().to_string())
+                    .ok_or_else(|| {
+                        FetchError::NotFound("no such parameter in this account and region".into())
+                    })
+            });
+            (item.clone(), found)
+        })
+        .collect()
+}
+
 /// Does a returned parameter answer what was asked? AWS answers `name:3`
 /// with the name and the selector `:3`, and an ARN with the name and the
 /// ARN. Some implementations leave the selector out, so a pinned id (which
@@ -89,7 +141,7 @@ async fn call(
     region: &str,
     items: &[Reference],
     requests: &Requests,
-) -> Vec<(Reference, Fetched)> {
+) -> Vec<(Reference, Answer)> {
     let names: Vec<String> = items.iter().map(Reference::aws_id).collect();
     let alone = items.len() == 1;
     let answer = requests
@@ -126,7 +178,7 @@ async fn call(
             });
             let value = match found {
                 Some(p) => match p.value() {
-                    Some(v) => Ok(SecretValue::from_text(v)),
+                    Some(v) => Ok((SecretValue::from_text(v), Some(p.version().to_string()))),
                     None => Err(FetchError::BadResponse),
                 },
                 None if out.invalid_parameters().contains(&item.aws_id()) => Err(FetchError::NotFound(

@@ -9,6 +9,8 @@ share one server without seeing each other's traffic.
 
 Control endpoints (no signing):
   POST /__secrun/seed    {"region", "secrets": [...], "parameters": [...]}
+  POST /__secrun/call    {"service", "region", "operation", "params"}: one
+                         boto3 call, as an operator makes it (a rotation)
   POST /__secrun/faults  {"akid", "rules": [{"target", "action", "count", ...}]}
   GET  /__secrun/calls?akid=KEY
 
@@ -162,6 +164,8 @@ class Layer:
         body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
         if path == "/__secrun/seed":
             return json_response(start_response, "200 OK", self.seed(body))
+        if path == "/__secrun/call":
+            return json_response(start_response, "200 OK", self.call(body))
         if path == "/__secrun/faults":
             with LOCK:
                 FAULTS[body["akid"]] = body["rules"]
@@ -172,6 +176,21 @@ class Layer:
                 calls = list(CALLS.get(akid, []))
             return json_response(start_response, "200 OK", calls)
         return json_response(start_response, "404 Not Found", {"error": path})
+
+    def call(self, body):
+        """One boto3 call against moto, as AWS would get it from an
+        operator: {"service", "region", "operation", "params"}."""
+        url = "http://127.0.0.1:%d" % self.port_holder[0]
+        client = boto3.client(
+            body["service"],
+            endpoint_url=url,
+            region_name=body.get("region", "us-east-1"),
+            aws_access_key_id="operator",
+            aws_secret_access_key="operator",
+        )
+        out = getattr(client, body["operation"])(**body.get("params", {}))
+        out.pop("ResponseMetadata", None)
+        return json.loads(json.dumps(out, default=str))
 
     def seed(self, body):
         url = "http://127.0.0.1:%d" % self.port_holder[0]
