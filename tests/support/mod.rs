@@ -54,7 +54,12 @@ pub struct Moto {
 /// moto's server, started on first use and shared by the tests of a binary.
 pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(|| {
+    MOTO.get_or_init(|| Moto::start(&[]))
+}
+
+impl Moto {
+    /// A server of its own, with `env` (`MOTO_ACCOUNT_ID`, say).
+    pub fn start(env: &[(&str, &str)]) -> Moto {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
         // The server's own log, for when a test needs explaining.
         let log = std::fs::File::create(
@@ -63,6 +68,7 @@ pub fn moto() -> &'static Moto {
         .unwrap();
         let mut child = Command::new(python())
             .arg(script)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -80,7 +86,7 @@ pub fn moto() -> &'static Moto {
             port,
             _child: child,
         }
-    })
+    }
 }
 
 fn http(port: u16, method: &str, path: &str, body: &Value) -> Value {
