@@ -557,6 +557,7 @@ fn build(cli: Cli, vars: &Vars, log: (LogFormat, LogLevel)) -> Result<Config, Er
         optional: vars.pick(run.optional, "SECRUN_OPTIONAL")?,
         file_suffix,
         file_dirs,
+        real_paths: Default::default(),
         interpolate,
     };
     let signal_map = vars
@@ -735,6 +736,9 @@ fn parse_log_level(s: &str) -> Result<LogLevel, Error> {
     }
 }
 
+/// The longest duration an option takes.
+const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
 /// `500ms`, `30s`, `2m`, `1h`; `0` alone is zero.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -746,13 +750,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let n: u64 = num
         .parse()
         .map_err(|_| format!("{s:?} is not a duration (write 500ms, 30s or 2m)"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
-        "h" => Ok(Duration::from_secs(n.saturating_mul(3600))),
-        _ => Err(format!("{s:?} is not a duration (write 500ms, 30s or 2m)")),
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("{s:?} is not a duration (write 500ms, 30s or 2m)")),
+    };
+    // Beyond any deadline or interval that makes sense, and a bound that
+    // keeps every `Instant + Duration` from overflowing.
+    if d > MAX_DURATION {
+        return Err(format!("{s:?} is longer than a year"));
     }
+    Ok(d)
 }
 
 /// Signal names as `kill -l` prints them, with or without `SIG`, or numbers.
@@ -921,6 +931,8 @@ mod tests {
         assert!(parse_duration("30").is_err());
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("1.5s").is_err());
+        // Regression: a huge duration overflowed `Instant + Duration`.
+        assert!(parse_duration("9999999999999999h").is_err_and(|e| e.contains("year")));
     }
 
     #[test]

@@ -86,7 +86,9 @@ pub fn policy(
         return 2;
     }
     let refs: Vec<reference::Reference> = if files.is_empty() {
-        let (env_files, mut errors) = read_env_files(&config.env_files, config.options.interpolate);
+        let deadline = std::time::Instant::now() + config.timeout;
+        let (env_files, mut errors) =
+            read_env_files(&config.env_files, config.options.interpolate, deadline);
         let mut plan = plan::plan(env, &env_files, &config.options);
         errors.append(&mut plan.errors);
         if !errors.is_empty() {
@@ -156,6 +158,7 @@ pub fn policy(
 pub fn read_env_files(
     paths: &[PathBuf],
     interpolate: bool,
+    deadline: std::time::Instant,
 ) -> (Vec<(PathBuf, Vec<dotenv::Entry>)>, Vec<Error>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -165,10 +168,16 @@ pub fn read_env_files(
             line,
             message,
         };
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
+        let read = crate::resolve::read_within(
+            path,
+            crate::resolve::MAX_LOCAL_BYTES,
+            "too large for an env file",
+            deadline,
+        );
+        let bytes = match read {
+            Ok((b, _)) => b,
             Err(e) => {
-                errors.push(bad(None, format!("cannot read it: {e}")));
+                errors.push(bad(None, e));
                 continue;
             }
         };
@@ -187,4 +196,39 @@ pub fn read_env_files(
         }
     }
     (files, errors)
+}
+
+/// Candidate `_FILE` paths and the secrets directories, with their links
+/// resolved where they exist, so that the planner decides on real paths
+/// (`/var/run/secrets` is `/run/secrets` where `/var/run` links to `/run`).
+pub fn real_paths(
+    env: &[(OsString, OsString)],
+    env_files: &[(PathBuf, Vec<dotenv::Entry>)],
+    options: &plan::Options,
+) -> std::collections::BTreeMap<PathBuf, PathBuf> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(suffix) = &options.file_suffix else {
+        return out;
+    };
+    let mut candidates: Vec<PathBuf> = options.file_dirs.clone();
+    candidates.extend(
+        env.iter()
+            .filter(|(k, _)| k.to_string_lossy().ends_with(suffix.as_str()))
+            .map(|(_, v)| PathBuf::from(v)),
+    );
+    for (_, entries) in env_files {
+        for e in entries {
+            if let (true, dotenv::Value::Template(v) | dotenv::Value::Literal(v)) =
+                (e.key.ends_with(suffix.as_str()), &e.value)
+            {
+                candidates.push(PathBuf::from(v));
+            }
+        }
+    }
+    for c in candidates {
+        if let Ok(real) = c.canonicalize() {
+            out.insert(c, real);
+        }
+    }
+    out
 }

@@ -125,19 +125,23 @@ fn run(
     if role == Role::Check {
         return Ok(check_versions(config));
     }
+    let pipes = Pipes::adopt(role);
     // From here on this process may hold secret values: no core dump, no
     // ptrace by other processes. The command, once exec'd, is dumpable again.
     process::signals::forbid_core_dumps();
     let started = Instant::now();
+    let deadline = started + config.timeout;
     // Errors of every phase are collected, so one start-up shows everything
     // that must be fixed.
     let (env_files, mut errors) =
-        commands::read_env_files(&config.env_files, config.options.interpolate);
-    let mut plan = plan::plan(&env, &env_files, &config.options);
+        commands::read_env_files(&config.env_files, config.options.interpolate, deadline);
+    let mut options = config.options.clone();
+    options.real_paths = commands::real_paths(&env, &env_files, &options);
+    let mut plan = plan::plan(&env, &env_files, &options);
     errors.append(&mut plan.errors);
 
     if let Action::Explain(format) = config.action {
-        print_stdout(&report::explain(&plan, format));
+        print_stdout(&report::explain(&plan, &errors, format));
         return if errors.is_empty() {
             Ok(0)
         } else {
@@ -149,6 +153,7 @@ fn run(
         &mut plan,
         config.secrets_file.as_deref(),
         config.timeout,
+        deadline,
         &config.options.file_dirs,
     );
     errors.extend(resolve_errors);
@@ -195,18 +200,6 @@ fn run(
     if !errors.is_empty() {
         return Err(errors);
     }
-    if let (
-        Role::Copy {
-            report: Some(report),
-            go,
-        },
-        Some(watched),
-    ) = (role, &watched)
-    {
-        if !report_and_wait(report, go, watched) {
-            return Ok(0);
-        }
-    }
     for line in &outcome.lines {
         log::debug(&format!("{} from {}", line.name, line.source));
     }
@@ -218,6 +211,11 @@ fn run(
             plural(plan.fetches.len() + plan.files.len(), "secret"),
             started.elapsed().as_millis()
         ));
+    }
+    if let Some(watched) = &watched {
+        if !report_and_wait(pipes, watched) {
+            return Ok(0);
+        }
     }
     Err(vec![process::exec(command, &outcome.env)])
 }
@@ -239,21 +237,43 @@ fn watched(plan: &plan::Plan, resolved: &fetched::Resolved, config: &Config) -> 
     watch::watched(plan, resolved, &files, config.secrets_file.is_some())
 }
 
-/// Tell the supervisor what was used, on the descriptor it named; then,
-/// when restarting, wait for its word: `true` to exec the command.
-fn report_and_wait(report: i32, go: Option<i32>, watched: &watch::Watched) -> bool {
+/// The pipes a supervisor gave this copy, taken over (and closed on exec)
+/// first thing, so that no process this copy starts (a credential_process)
+/// inherits them.
+struct Pipes {
+    report: Option<std::fs::File>,
+    go: Option<std::fs::File>,
+}
+
+impl Pipes {
+    fn adopt(role: Role) -> Pipes {
+        match role {
+            Role::Copy { report, go } => Pipes {
+                report: report.and_then(process::adopt_fd),
+                go: go.and_then(process::adopt_fd),
+            },
+            _ => Pipes {
+                report: None,
+                go: None,
+            },
+        }
+    }
+}
+
+/// Tell the supervisor what was used; then, when restarting, wait for its
+/// word: `true` to exec the command.
+fn report_and_wait(pipes: Pipes, watched: &watch::Watched) -> bool {
     use std::io::Read;
     let mut line = serde_json::to_vec(watched).unwrap_or_default();
     line.push(b'\n');
-    if let Some(mut out) = process::adopt_fd(report) {
+    if let Some(mut out) = pipes.report {
         let _ = out.write_all(&line);
         // The descriptor stays open until exec closes it: the supervisor
         // learns the moment the command starts.
         std::mem::forget(out);
     }
-    let Some(go) = go else { return true };
-    let Some(mut word) = process::adopt_fd(go) else {
-        return false;
+    let Some(mut word) = pipes.go else {
+        return true;
     };
     let mut byte = [0u8; 1];
     matches!(word.read(&mut byte), Ok(1) if byte[0] == b'g')
@@ -291,7 +311,12 @@ fn nothing_to_resolve(
     config: &Config,
     env: &[(OsString, OsString)],
 ) -> Option<Vec<(OsString, OsString)>> {
-    if !config.env_files.is_empty() || !config.options.from.is_empty() {
+    // A secrets file or env file is read (and checked) by the copy, even
+    // when nothing refers to it: a typo in its path must not pass silently.
+    if !config.env_files.is_empty()
+        || !config.options.from.is_empty()
+        || config.secrets_file.is_some()
+    {
         return None;
     }
     let plan = plan::plan(env, &[], &config.options);

@@ -125,7 +125,29 @@ pub struct Options {
     pub file_suffix: Option<String>,
     /// The directories `_FILE` paths may point into.
     pub file_dirs: Vec<PathBuf>,
+    /// Paths (candidate `_FILE` paths and `file_dirs`) with their symbolic
+    /// links and `..` resolved, as the shell found them on disk; a path not
+    /// here is taken as written, with `..` resolved.
+    pub real_paths: BTreeMap<PathBuf, PathBuf>,
     pub interpolate: bool,
+}
+
+impl Options {
+    /// Whether `path` lies inside one of the secrets directories, both
+    /// with their links resolved where they exist.
+    pub fn is_inside(&self, path: &Path) -> bool {
+        let real = |p: &Path| {
+            self.real_paths
+                .get(p)
+                .cloned()
+                .unwrap_or_else(|| normalize(p))
+        };
+        let path = real(path);
+        self.file_dirs.iter().any(|d| {
+            let d = real(d);
+            path != d && path.starts_with(&d)
+        })
+    }
 }
 
 impl Default for Options {
@@ -136,6 +158,7 @@ impl Default for Options {
             optional: Vec::new(),
             file_suffix: None,
             file_dirs: vec![PathBuf::from("/run/secrets")],
+            real_paths: BTreeMap::new(),
             interpolate: true,
         }
     }
@@ -210,10 +233,25 @@ fn classify(name: &OsStr, value: &[u8], expandable: bool, config: &Options) -> R
         Some(Ok(r)) => Ok(Raw::Ref(r, text.to_owned())),
         Some(Err(e)) => Err(Error::variable(
             name.to_string_lossy(),
-            Some(text.to_owned()),
+            Some(shown_reference(text)),
             format!("not a valid reference: {e}"),
         )),
         None => classify_text(name, value, expandable, config),
+    }
+}
+
+/// How a value that failed to parse as a reference is shown: as written
+/// when it begins like one exactly (a mistyped reference names no secret),
+/// by its length when it only nearly does (`SSM:...`, white space around
+/// it), since such a value may be a password that happens to look so.
+pub fn shown_reference(text: &str) -> String {
+    if ["arn:", "secretsmanager:", "ssm:"]
+        .iter()
+        .any(|p| text.starts_with(p))
+    {
+        text.to_owned()
+    } else {
+        format!("a value of {} bytes", text.len())
     }
 }
 
@@ -236,7 +274,7 @@ fn classify_text(
         Ok(pieces) => Ok(Raw::Template(pieces)),
         Err(bad) => Err(Error::variable(
             name.to_string_lossy(),
-            Some(bad.written),
+            Some(shown_reference(&bad.written)),
             format!("not a valid inline reference: {}", bad.error),
         )),
     }
@@ -394,39 +432,28 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Whether `path` lies inside one of `dirs`, both as written (normalized).
-pub fn is_inside(path: &Path, dirs: &[PathBuf]) -> bool {
-    let path = normalize(path);
-    dirs.iter().any(|d| {
-        let d = normalize(d);
-        path != d && path.starts_with(&d)
-    })
-}
-
 /// `NAME<SUFFIX>=/path` -> NAME from the file; `NAME<SUFFIX>` itself is
-/// removed. Only a path inside a secrets directory makes a file variable:
-/// any other `*_FILE` variable (`LOG_FILE=/var/log/app.log`) is the
-/// application's own and passes through untouched.
+/// removed. Only a path inside a secrets directory makes a file variable,
+/// and only as the winning definition says it: any other `*_FILE` variable
+/// (`LOG_FILE=/var/log/app.log`) is the application's own and passes
+/// through untouched.
 fn apply_file_suffix(p: &mut Plan, suffix: &str, config: &Options) {
-    let points_inside = |defs: &[Def]| {
-        defs.iter().any(|d| match &d.raw {
-            Raw::Keep(v) => is_inside(Path::new(v), &config.file_dirs),
-            _ => false,
-        })
-    };
     let file_vars: Vec<OsString> = p
         .vars
         .iter()
         .filter(|(n, _)| {
             n.as_bytes().len() > suffix.len() && n.as_bytes().ends_with(suffix.as_bytes())
         })
-        .filter(|(n, defs)| !is_foreign_file_var(n, &config.keep) && points_inside(defs))
+        .filter(|(n, defs)| {
+            !is_foreign_file_var(n, &config.keep)
+                && matches!(defs.last(), Some(Def { raw: Raw::Keep(v), .. }) if config.is_inside(Path::new(v)))
+        })
         .map(|(n, _)| n.clone())
         .collect();
     for file_var in file_vars {
         let bytes = file_var.as_bytes();
         let target = OsStr::from_bytes(&bytes[..bytes.len() - suffix.len()]).to_owned();
-        let Some(defs) = p.vars.remove(&file_var) else {
+        let Some(top) = p.vars.remove(&file_var).and_then(|mut defs| defs.pop()) else {
             continue;
         };
         let file_var_name = file_var.to_string_lossy().into_owned();
@@ -442,34 +469,20 @@ fn apply_file_suffix(p: &mut Plan, suffix: &str, config: &Options) {
             ));
             continue;
         }
-        for def in defs {
-            let path = match &def.raw {
-                Raw::Keep(v) if is_inside(Path::new(v), &config.file_dirs) => PathBuf::from(v),
-                // A lower definition outside the secrets directories is
-                // shadowed by the one above it, which points inside.
-                Raw::Keep(_) => continue,
-                _ => {
-                    p.errors.push(Error::variable(
-                        file_var_name.clone(),
-                        None,
-                        "a file variable holds a path, not a reference or ${...}".to_string(),
-                    ));
-                    continue;
-                }
-            };
-            push_def(
-                &mut p.vars,
-                target.clone(),
-                Def {
-                    rank: def.rank,
-                    source: Source::File {
-                        var: file_var_name.clone(),
-                        path: path.clone(),
-                    },
-                    raw: Raw::File(path),
+        let Raw::Keep(v) = &top.raw else { continue };
+        let path = PathBuf::from(v);
+        push_def(
+            &mut p.vars,
+            target,
+            Def {
+                rank: top.rank,
+                source: Source::File {
+                    var: file_var_name,
+                    path: path.clone(),
                 },
-            );
-        }
+                raw: Raw::File(path),
+            },
+        );
     }
 }
 

@@ -170,7 +170,8 @@ const SSM_ARN: &str = "arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME";
 /// `parameter/...`, or a near spelling of it (`parametre/`, `parameters/`).
 fn looks_like_parameter(field: &str) -> bool {
     let kind = field.split('/').next().unwrap_or_default();
-    field.starts_with("parameter") || (field.contains('/') && is_misspelled(kind, "parameter"))
+    field.to_ascii_lowercase().starts_with("parameter")
+        || (field.contains('/') && is_misspelled(kind, "parameter"))
 }
 
 /// What is wrong with an SSM ARN whose `parameter` field is not the fifth:

@@ -33,8 +33,9 @@ fn columns(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// `explain`: each variable that would change, its source and JSON key.
-pub fn explain(plan: &Plan, format: Format) -> String {
+/// `explain`: each variable that would change, its source and JSON key,
+/// and every error planning found (as `verify` would report it).
+pub fn explain(plan: &Plan, errors: &[Error], format: Format) -> String {
     let mut rows = Vec::new();
     let mut json = Vec::new();
     for (name, defs) in &plan.vars {
@@ -56,6 +57,11 @@ pub fn explain(plan: &Plan, format: Format) -> String {
         json.push(serde_json::json!({"name": name, "source": source, "json_key": key}));
         let key = key.map(|k| format!("key {k}")).unwrap_or_default();
         rows.push(vec![name, source, key]);
+    }
+    for e in errors {
+        let (name, reason) = e.subject();
+        json.push(serde_json::json!({"name": name, "error": reason}));
+        rows.push(vec![name, "FAILED".into(), reason]);
     }
     for b in &plan.bundles {
         json.push(

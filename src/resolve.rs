@@ -28,6 +28,10 @@ use crate::watch;
 /// secret.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024;
 
+/// The most a local secrets file or an env file may hold: far more than
+/// an environment can (the kernel takes 2 MiB in all, usually).
+pub const MAX_LOCAL_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Fetches in rounds under one deadline: the local secrets file, or AWS;
 /// then the `_FILE` files. What was fetched once is not fetched again.
 pub struct Resolver {
@@ -37,15 +41,26 @@ pub struct Resolver {
     local: Option<Result<LocalFile, String>>,
     resolved: Resolved,
     errors: Vec<Error>,
+    /// The AWS configuration, loaded once: credentials are fetched once for
+    /// every round.
+    sdk: Option<aws_config::SdkConfig>,
 }
 
 impl Resolver {
-    /// The deadline starts now. The secrets file is checked at once, even
-    /// when nothing refers to it: a typo in its path must not pass silently.
-    pub fn new(secrets_file: Option<&Path>, timeout: Duration) -> Resolver {
+    /// Everything stops at `deadline`, the start plus `timeout`. The
+    /// secrets file is checked at once, even when nothing refers to it: a
+    /// typo in its path must not pass silently.
+    pub fn new(secrets_file: Option<&Path>, timeout: Duration, deadline: Instant) -> Resolver {
         let mut errors = Vec::new();
         let local = secrets_file.map(|path| {
-            LocalFile::load(path).map_err(|e| {
+            let bytes = read_within(
+                path,
+                MAX_LOCAL_BYTES,
+                "too large for a secrets file",
+                deadline,
+            )
+            .map(|(bytes, _)| bytes);
+            LocalFile::load(path, bytes).map_err(|e| {
                 errors.push(e);
                 format!(
                     "the secrets file {} is unusable (see its error)",
@@ -55,10 +70,11 @@ impl Resolver {
         });
         Resolver {
             timeout,
-            deadline: Instant::now() + timeout,
+            deadline,
             local,
             resolved: Resolved::default(),
             errors,
+            sdk: None,
         }
     }
 
@@ -78,7 +94,7 @@ impl Resolver {
                 .iter()
                 .map(|r| (r.clone(), Err(FetchError::Unusable(why.clone()))))
                 .collect(),
-            None => match fetch_aws(&todo, self.timeout, self.deadline) {
+            None => match fetch_aws(&todo, self.timeout, self.deadline, &mut self.sdk) {
                 Ok(answers) => {
                     self.resolved.versions.extend(answers.versions);
                     answers.values
@@ -159,9 +175,10 @@ pub fn resolve(
     plan: &mut Plan,
     secrets_file: Option<&Path>,
     timeout: Duration,
+    deadline: Instant,
     file_dirs: &[PathBuf],
 ) -> (Resolved, Vec<Error>) {
-    let mut resolver = Resolver::new(secrets_file, timeout);
+    let mut resolver = Resolver::new(secrets_file, timeout, deadline);
     resolver.fetch(&plan.first_round());
     let mut bundle_errors = plan.add_bundles(resolver.secrets());
     resolver.fetch(&plan.fetches.clone());
@@ -187,11 +204,33 @@ fn read_file(path: &Path, dirs: &[PathBuf]) -> Result<(SecretValue, String), Str
             dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
         ));
     }
-    // Non-blocking, so that opening a FIFO does not wait for a writer.
+    let (mut bytes, meta) = read_regular(
+        &real,
+        &shown.to_string(),
+        MAX_FILE_BYTES,
+        "the most a secret holds",
+    )?;
+    if bytes.ends_with(b"\r\n") {
+        bytes.truncate(bytes.len() - 2);
+    } else if bytes.ends_with(b"\n") {
+        bytes.truncate(bytes.len() - 1);
+    }
+    Ok((SecretValue::new(bytes), identity(&meta)))
+}
+
+/// A regular file's bytes, at most `limit` (`why` says what the limit is),
+/// opened without blocking on a FIFO and without following a last link;
+/// messages call the file `shown` (its path as written, or "it").
+pub fn read_regular(
+    path: &Path,
+    shown: &str,
+    limit: u64,
+    why: &str,
+) -> Result<(Vec<u8>, std::fs::Metadata), String> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-        .open(&real)
+        .open(path)
         .map_err(|e| format!("cannot read {shown}: {e}"))?;
     let meta = file
         .metadata()
@@ -207,32 +246,40 @@ fn read_file(path: &Path, dirs: &[PathBuf]) -> Result<(SecretValue, String), Str
         } else {
             "not a regular file"
         };
-        return Err(format!(
-            "{shown} is {what}; a _FILE variable must name a regular file"
-        ));
+        return Err(format!("{shown} is {what}; give a regular file"));
     }
-    let too_big = || {
-        format!(
-            "{shown} is larger than {} KiB, the most a secret holds",
-            MAX_FILE_BYTES / 1024
-        )
-    };
-    if meta.len() > MAX_FILE_BYTES {
+    let too_big = || format!("{shown} is larger than {} KiB, {why}", limit / 1024);
+    if meta.len() > limit {
         return Err(too_big());
     }
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+    if bytes.len() as u64 > limit {
         return Err(too_big());
     }
-    if bytes.ends_with(b"\r\n") {
-        bytes.truncate(bytes.len() - 2);
-    } else if bytes.ends_with(b"\n") {
-        bytes.truncate(bytes.len() - 1);
-    }
-    Ok((SecretValue::new(bytes), identity(&meta)))
+    Ok((bytes, meta))
+}
+
+/// [`read_regular`] on a thread of its own, abandoned at `deadline`: a
+/// file on a hung network file system must not hold up the start.
+pub fn read_within(
+    path: &Path,
+    limit: u64,
+    why: &'static str,
+    deadline: Instant,
+) -> Result<(Vec<u8>, std::fs::Metadata), String> {
+    let (tx, rx) = mpsc::channel();
+    let owned = path.to_owned();
+    std::thread::Builder::new()
+        .name("secrun-read".into())
+        .spawn(move || {
+            let _ = tx.send(read_regular(&owned, "it", limit, why));
+        })
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .unwrap_or_else(|_| Err("it could not be read before the deadline (--timeout)".into()))
 }
 
 /// A file's identity for `--watch`: device, inode, size, modification time.
@@ -258,12 +305,13 @@ fn fetch_aws(
     refs: &BTreeSet<Reference>,
     timeout: Duration,
     deadline: Instant,
+    sdk: &mut Option<aws_config::SdkConfig>,
 ) -> Result<Answers, Error> {
     let sink: Sink = Arc::new(Mutex::new(Answers::default()));
     let started = Instant::now();
     let (done_tx, done_rx) = mpsc::channel();
     let worker = {
-        let (sink, refs) = (sink.clone(), refs.clone());
+        let (sink, refs, known) = (sink.clone(), refs.clone(), sdk.clone());
         std::thread::Builder::new()
             .name("secrun-fetch".into())
             .spawn(move || {
@@ -273,15 +321,22 @@ fn fetch_aws(
                 {
                     Ok(r) => r,
                     Err(e) => {
-                        let _ = done_tx.send(Some(e.to_string()));
+                        let _ = done_tx.send(Err(e.to_string()));
                         return;
                     }
                 };
                 let requests = Requests::new(deadline - MARGIN.min(timeout / 2), timeout);
-                runtime.block_on(fetch_all(&refs, requests, &sink));
+                let sdk = runtime.block_on(async {
+                    let sdk = match known {
+                        Some(sdk) => sdk,
+                        None => sdk_config().await,
+                    };
+                    fetch_all(&refs, &sdk, requests, &sink).await;
+                    sdk
+                });
                 // Whatever is still in flight is abandoned, not waited for.
                 runtime.shutdown_background();
-                let _ = done_tx.send(None);
+                let _ = done_tx.send(Ok(sdk));
             })
     };
     if let Err(e) = worker {
@@ -289,13 +344,16 @@ fn fetch_aws(
     }
     let left = deadline.saturating_duration_since(Instant::now());
     let timed_out = match done_rx.recv_timeout(left) {
-        Ok(Some(why)) => {
+        Err(_) => true,
+        Ok(Err(why)) => {
             return Err(Error::Usage(format!(
                 "cannot start the async runtime: {why}"
             )))
         }
-        Ok(None) => false,
-        Err(_) => true,
+        Ok(Ok(loaded)) => {
+            *sdk = Some(loaded);
+            false
+        }
     };
     let mut answers = sink
         .lock()
@@ -318,8 +376,12 @@ fn fetch_aws(
 }
 
 /// Every batch of `refs` at once, each answer recorded in `sink`.
-async fn fetch_all(refs: &BTreeSet<Reference>, requests: Requests, sink: &Sink) {
-    let sdk = sdk_config().await;
+async fn fetch_all(
+    refs: &BTreeSet<Reference>,
+    sdk: &aws_config::SdkConfig,
+    requests: Requests,
+    sink: &Sink,
+) {
     let default_region = sdk.region().map(|r| r.as_ref().to_owned());
     let mut set = JoinSet::new();
     for batch in crate::plan::batches(refs, default_region.as_deref()) {
@@ -341,7 +403,7 @@ async fn fetch_all(refs: &BTreeSet<Reference>, requests: Requests, sink: &Sink) 
         let (sink, requests) = (sink.clone(), requests.clone());
         match batch.kind {
             BatchKind::SecretsBatch => {
-                let client = secretsmanager::client(&sdk, &region);
+                let client = secretsmanager::client(sdk, &region);
                 set.spawn(secretsmanager::fetch_batch(
                     client,
                     region,
@@ -351,7 +413,7 @@ async fn fetch_all(refs: &BTreeSet<Reference>, requests: Requests, sink: &Sink) 
                 ));
             }
             BatchKind::SecretSingle => {
-                let client = secretsmanager::client(&sdk, &region);
+                let client = secretsmanager::client(sdk, &region);
                 set.spawn(async move {
                     for item in batch.items {
                         let v = secretsmanager::fetch_one(&client, &region, &item, &requests).await;
@@ -360,7 +422,7 @@ async fn fetch_all(refs: &BTreeSet<Reference>, requests: Requests, sink: &Sink) 
                 });
             }
             BatchKind::Parameters | BatchKind::ParameterSingle => {
-                let client = ssm::client(&sdk, &region);
+                let client = ssm::client(sdk, &region);
                 set.spawn(ssm::fetch_batch(
                     client,
                     region,

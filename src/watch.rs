@@ -64,22 +64,38 @@ pub fn watched(
     let mut by_ref: BTreeMap<Reference, Vec<String>> = BTreeMap::new();
     let mut by_file: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
     for (name, defs) in &plan.vars {
-        let Some(top) = defs.last() else { continue };
-        let name = printable_name(&name.to_string_lossy());
-        let mut refs = Vec::new();
-        match (&top.source, &top.raw) {
-            (Source::Bundle(r), _) => refs.push(r.clone()),
-            (_, Raw::Ref(r, _)) => refs.push(r.without_key()),
-            (_, Raw::Template(pieces)) => {
-                let mut found = Vec::new();
-                template::references(pieces, &mut found);
-                refs.extend(found.into_iter().map(Reference::without_key));
+        let printable = printable_name(&name.to_string_lossy());
+        // The winning definition, and the ones below it that it names
+        // (`PORT=${PORT:-8000}`), as the fetch was planned.
+        for def in defs.iter().rev() {
+            let mut refs = Vec::new();
+            let mut self_ref = false;
+            match (&def.source, &def.raw) {
+                (Source::Bundle(r), _) => refs.push(r.clone()),
+                (_, Raw::Ref(r, _)) => refs.push(r.without_key()),
+                (_, Raw::Template(pieces)) => {
+                    let mut found = Vec::new();
+                    template::references(pieces, &mut found);
+                    refs.extend(found.into_iter().map(Reference::without_key));
+                    let mut names = Vec::new();
+                    template::variables(pieces, &mut names);
+                    self_ref = name.to_str().is_some_and(|n| names.iter().any(|v| v == n));
+                }
+                (_, Raw::File(path)) => by_file
+                    .entry(path.clone())
+                    .or_default()
+                    .push(printable.clone()),
+                _ => {}
             }
-            (_, Raw::File(path)) => by_file.entry(path.clone()).or_default().push(name.clone()),
-            _ => {}
-        }
-        for r in refs {
-            by_ref.entry(r).or_default().push(name.clone());
+            for r in refs {
+                let vars = by_ref.entry(r).or_default();
+                if !vars.contains(&printable) {
+                    vars.push(printable.clone());
+                }
+            }
+            if !self_ref {
+                break;
+            }
         }
     }
     let mut items = Vec::new();

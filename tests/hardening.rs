@@ -32,13 +32,28 @@ fn an_arn_with_a_missing_or_shifted_field_is_an_error_not_a_value() {
             "arn:aws:secretmanager:us-east-2:111122223333:secret:db",
             "\"secretmanager\" where the service belongs",
         ),
-        (" ssm:/sims/db", "white space"),
     ] {
         let mut s = Secrun::bare();
         s.env("DB", value);
         s.run_app()
             .fails(125)
             .says(&format!("DB ({value}): not a valid reference: {says}"));
+    }
+    // A value that only nearly looks like a reference may be a password
+    // that happens to: it is named by its length, never echoed.
+    for (value, says) in [
+        (" ssm:/sims/db", "white space"),
+        ("Ssm:hunter2 pass", "lower case"),
+    ] {
+        let mut s = Secrun::bare();
+        s.env("DB", value).marker(value.trim());
+        s.run_app()
+            .fails(125)
+            .says(&format!(
+                "DB (a value of {} bytes): not a valid reference: ",
+                value.len()
+            ))
+            .says(says);
     }
 }
 
@@ -216,15 +231,14 @@ fn file_variables_read_only_small_regular_files_inside_the_secrets_directory() {
         .says(&format!(
             "BIG: {} is larger than 64 KiB",
             dir.join("big").display()
-        ))
-        .says(&format!(
-            "LINK: {} leads outside the secrets directories",
-            dir.join("link").display()
-        ))
-        .says(&format!(
-            "ZERO: {} leads outside",
-            dir.join("zero").display()
         ));
+    // Links are resolved before the test: one that leads outside makes an
+    // ordinary variable, untouched.
+    assert!(
+        !run.stderr.contains("LINK") && !run.stderr.contains("ZERO"),
+        "{}",
+        run.stderr
+    );
 
     // Outside the secrets directory, a *_FILE variable is the application's.
     let mut s = Secrun::bare();
@@ -233,10 +247,13 @@ fn file_variables_read_only_small_regular_files_inside_the_secrets_directory() {
         .env("DB_PASSWORD_FILE", dir.join("db"))
         .env("LOG_FILE", "/var/log/app.log")
         .env("TF_CLI_CONFIG_FILE", "/root/.terraformrc")
-        .env("ESCAPE_FILE", dir.join("../outside"));
+        .env("ESCAPE_FILE", dir.join("../outside"))
+        .env("LINK_FILE", dir.join("link"));
     s.marker(&v);
     s.run_app()
         .ok()
+        .has("LINK_FILE", &dir.join("link").to_string_lossy())
+        .lacks("LINK")
         .has("DB_PASSWORD", &v)
         .lacks("DB_PASSWORD_FILE")
         .has("LOG_FILE", "/var/log/app.log")
@@ -335,4 +352,87 @@ fn every_subcommand_honours_its_own_options_and_exit_codes() {
     assert_eq!(run.code(), 125);
     run.says("unknown variable SECRUN_SECRET_FILE: did you mean SECRUN_SECRETS_FILE?");
     assert!(!run.stderr.contains("SECRUN_SUPERVISED"), "{}", run.stderr);
+}
+
+// Regression: the test for "inside the secrets directory" was lexical, so
+// a path through a linked directory (/var/run/secrets where /var/run links
+// to /run) was passed through, and a lower layer pointing inside beat the
+// process environment pointing elsewhere.
+#[test]
+fn file_variables_decide_on_real_paths_and_the_winning_definition() {
+    let mut s = Secrun::bare();
+    let dir = s.dir.join("secrets");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("db"), "from-the-file\n").unwrap();
+    symlink(&s.dir, s.dir.join("alias")).unwrap();
+    let via_alias = s.dir.join("alias/secrets/db");
+    s.env("SECRUN_FILE_SUFFIX", "_FILE")
+        .env("SECRUN_FILE_DIR", &dir)
+        .env("DB_FILE", &via_alias);
+    s.run_app().ok().has("DB", "from-the-file").lacks("DB_FILE");
+
+    let mut s = Secrun::bare();
+    let dir = s.dir.join("secrets");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("db"), "from-the-file\n").unwrap();
+    let env_file = s.write("app.env", format!("DB_FILE={}\n", dir.join("db").display()));
+    s.env("SECRUN_FILE_SUFFIX", "_FILE")
+        .env("SECRUN_FILE_DIR", &dir)
+        .env("SECRUN_ENV_FILE", &env_file)
+        .env("DB_FILE", "/var/log/db.log");
+    s.run_app()
+        .ok()
+        .has("DB_FILE", "/var/log/db.log")
+        .lacks("DB");
+}
+
+// Regression: env files and the local secrets file were read outside the
+// deadline, so a FIFO hung the start for ever.
+#[test]
+fn env_files_and_the_secrets_file_are_read_within_the_deadline() {
+    for option in ["--env-file", "--secrets-file"] {
+        let mut s = Secrun::bare();
+        let fifo = s.dir.join("fifo");
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        s.args([option.as_ref(), fifo.as_os_str()])
+            .args(["--timeout", "1s"]);
+        let started = std::time::Instant::now();
+        let run = s.run_app();
+        run.fails(125).says("is a FIFO; give a regular file");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+}
+
+// Regression: as PID 1 with nothing to resolve, a mistyped secrets file
+// was never read, so the typo passed silently.
+#[test]
+fn a_mistyped_secrets_file_fails_in_init_mode_too() {
+    let mut s = Secrun::bare();
+    s.args([
+        "--init",
+        "always",
+        "--secrets-file",
+        "dev-secrest.json",
+        "--",
+        "true",
+    ]);
+    let run = s.run();
+    assert_eq!(run.code(), 125, "{}", run.stderr);
+    run.says("secrets file dev-secrest.json: cannot read it");
+}
+
+// Regression: explain said "nothing to resolve" about a malformed
+// reference that verify reported.
+#[test]
+fn explain_reports_what_planning_refused() {
+    let mut s = Secrun::bare();
+    s.env("X", "ssm:").arg("explain");
+    let run = s.run();
+    assert_eq!(run.code(), 125);
+    run.prints("X  FAILED  ssm:: not a valid reference");
+    assert!(!run.stdout.contains("nothing to resolve"), "{}", run.stdout);
 }

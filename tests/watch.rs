@@ -242,7 +242,11 @@ fn a_failed_resolution_leaves_the_application_running_until_a_later_check_succee
             ))
             .then_some(())
     });
-    assert!(app.log().contains("the application keeps running"));
+    poll("the supervisor's warning", Duration::from_secs(10), || {
+        app.log()
+            .contains("the application keeps running")
+            .then_some(())
+    });
     assert_eq!(app.pids(), [first]);
     assert!(std::path::Path::new(&format!("/proc/{first}")).exists());
     // The role is fixed: the next check restarts it with the new value.
@@ -409,4 +413,56 @@ fn watch_needs_init_mode() {
     let run = s.run();
     assert_eq!(run.code(), 125);
     run.says("--watch needs init mode");
+}
+
+/// Regression: a stop signal before a change was acted on (or mapped to
+/// QUIT) still let the restart start the new application.
+#[test]
+fn a_stop_signal_ends_watching_even_when_a_change_follows() {
+    for map in [None, Some("TERM:QUIT")] {
+        let mut s = Secrun::bare();
+        let file = s.write(
+            "dev-secrets.json",
+            json!({"app": {"TOKEN": "first"}}).to_string(),
+        );
+        s.env("TOKEN", "secretsmanager:app:TOKEN")
+            .args(["--secrets-file".as_ref(), file.as_os_str()]);
+        let starts = s.dir.join("starts");
+        // The application takes a second to stop, on TERM or QUIT.
+        let script = format!(
+            "echo $$ >> {starts}; trap 'sleep 1; exit 7' TERM QUIT; while :; do sleep 0.05; done",
+            starts = starts.display()
+        );
+        s.args([
+            "--init",
+            "always",
+            "--watch",
+            "200ms",
+            "--watch-spread",
+            "0s",
+        ]);
+        if let Some(m) = map {
+            s.args(["--signal-map", m]);
+        }
+        s.args(["--", "sh", "-c", &script]);
+        s.cmd.stderr(Stdio::piped()).stdout(Stdio::null());
+        let mut child = s.cmd.spawn().unwrap();
+        let log = collect(child.stderr.take().unwrap());
+        poll("the start", Duration::from_secs(15), || {
+            starts.exists().then_some(())
+        });
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        // The change comes while the application is still stopping.
+        std::fs::write(&file, json!({"app": {"TOKEN": "second"}}).to_string()).unwrap();
+        let status = poll("secrun to exit", Duration::from_secs(15), || {
+            child.try_wait().unwrap()
+        });
+        let text = log.finish();
+        assert_eq!(status.code(), Some(7), "{map:?}: {text}");
+        let n = std::fs::read_to_string(&starts).unwrap().lines().count();
+        assert_eq!(n, 1, "{map:?}: the application was started again: {text}");
+    }
 }

@@ -254,6 +254,33 @@ struct Checker {
     pid: i32,
     out: Reader,
     started: Instant,
+    /// What is still to be written to its stdin (without blocking PID 1).
+    input: Vec<u8>,
+    stdin: Option<std::fs::File>,
+}
+
+impl Checker {
+    /// Write what its stdin takes now; close it once all is written.
+    fn feed(&mut self) {
+        let Some(stdin) = self.stdin.as_mut() else {
+            return;
+        };
+        while !self.input.is_empty() {
+            match stdin.write(&self.input) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.input.drain(..n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    self.input.clear();
+                    break;
+                }
+            }
+        }
+        self.stdin = None;
+    }
 }
 
 /// A copy resolving again after a change, and where the restart stands.
@@ -287,8 +314,8 @@ struct Watch<'a> {
     checker: Option<Checker>,
     change: Option<(Instant, Vec<String>)>,
     restart: Option<Restart>,
-    /// TERM came while the application was being restarted: stop there.
-    stopping_all: bool,
+    /// A stop signal came: nothing is checked or restarted any more.
+    shutting_down: bool,
 }
 
 /// Start `start` and supervise it (and, with `watching`, restart it when
@@ -331,7 +358,7 @@ pub fn run(how: &Supervision, start: Start, watching: Option<&Watching>) -> i32 
                 checker: None,
                 change: None,
                 restart: None,
-                stopping_all: false,
+                shutting_down: false,
             });
             child
         }
@@ -370,14 +397,20 @@ pub fn run(how: &Supervision, start: Start, watching: Option<&Watching>) -> i32 
                     match watch.as_mut().and_then(|w| w.old_app_stopped(p)) {
                         // The old application, stopped for a restart.
                         Some(next) => match next {
-                            Next::Exit => return 0,
+                            Next::Exit => {
+                                signals::send(-app, libc::SIGKILL);
+                                return 0;
+                            }
                             Next::Go(new_app) => {
                                 // What is left of the old application's
                                 // group goes with it: no orphan stays.
                                 signals::send(-app, libc::SIGKILL);
                                 app = new_app;
                             }
-                            Next::StopHere => return exit_code_of(status),
+                            Next::StopHere => {
+                                signals::send(-app, libc::SIGKILL);
+                                return exit_code_of(status);
+                            }
                             Next::Failed(code) => return code,
                         },
                         None => {
@@ -458,7 +491,7 @@ pub fn run(how: &Supervision, start: Start, watching: Option<&Watching>) -> i32 
             Some(sig) if main_status.is_none() => {
                 let to = mapped(&how.signal_map, sig);
                 if let Some(w) = watch.as_mut() {
-                    w.signalled(to);
+                    w.signalled(sig, to);
                 }
                 let t = target(app);
                 if !signals::send(t, to) {
@@ -530,18 +563,23 @@ impl Watch<'_> {
         self.change = None;
     }
 
-    /// A signal is being forwarded: TERM during a restart ends everything.
-    fn signalled(&mut self, sig: i32) {
-        if sig != libc::SIGTERM && sig != libc::SIGINT {
+    /// A signal is being forwarded. One that stops the application (TERM,
+    /// INT or QUIT, before or after `--signal-map`: `docker stop`) ends
+    /// watching: no check or restart starts again, a resolving copy is
+    /// ended, and a restart under way stops where it is. Once the new
+    /// application is starting, it gets the signal itself.
+    fn signalled(&mut self, sig: i32, to: i32) {
+        let stops = |s: i32| matches!(s, libc::SIGTERM | libc::SIGINT | libc::SIGQUIT);
+        if !(stops(sig) || stops(to)) {
             return;
         }
-        // While the old application is being stopped, the new one has not
-        // started: it never will. (While resolving, the old one gets the
-        // signal and its exit ends secrun; once starting, the new one
-        // gets it.)
+        self.shutting_down = true;
+        self.change = None;
+        if let Some(c) = self.checker.take() {
+            signals::send(c.pid, libc::SIGKILL);
+        }
         if let Some(r) = &self.restart {
-            if let Phase::Stopping { .. } = r.state {
-                self.stopping_all = true;
+            if !matches!(r.state, Phase::Starting { .. }) {
                 signals::send(r.pid, libc::SIGKILL);
             }
         }
@@ -555,7 +593,7 @@ impl Watch<'_> {
             return None;
         };
         let mut go = r.go.take();
-        if self.stopping_all {
+        if self.shutting_down {
             return Some(Next::StopHere);
         }
         if let Some(status) = r.gone {
@@ -603,9 +641,11 @@ impl Watch<'_> {
         }
         match r.state {
             Phase::Resolving => {
-                log::warn(
-                    "resolving again after a change failed (see above); the application keeps running, and the next check tries again",
-                );
+                if !self.shutting_down {
+                    log::warn(
+                        "resolving again after a change failed (see above); the application keeps running, and the next check tries again",
+                    );
+                }
                 self.restart = None;
                 self.next_check = Instant::now() + next_check(self.setup.interval);
                 None
@@ -665,11 +705,15 @@ impl Watch<'_> {
             initial.pump();
             if initial.line().is_some() || initial.ended {
                 self.watched = initial.line().and_then(|l| serde_json::from_slice(l).ok());
+                if initial.line().is_some() && self.watched.is_none() {
+                    log::warn("what the application was started with could not be read; changes are not watched");
+                }
                 self.initial = None;
                 ended = true;
             }
         }
         if let Some(c) = self.checker.as_mut() {
+            c.feed();
             c.out.pump();
             // A check bounds itself by --timeout; one that does not end is
             // ended (and reported as giving no answer).
@@ -723,7 +767,11 @@ impl Watch<'_> {
                 _ => {}
             }
         }
-        if self.restart.is_none() && self.checker.is_none() && self.initial.is_none() {
+        if !self.shutting_down
+            && self.restart.is_none()
+            && self.checker.is_none()
+            && self.initial.is_none()
+        {
             if let Some((act_at, _)) = &self.change {
                 if now >= *act_at {
                     if let Some((_, changed)) = self.change.take() {
@@ -744,16 +792,24 @@ impl Watch<'_> {
         let start = self.template.marked("check");
         match spawn(&start, Spawn::Piped, Vec::new()) {
             Ok(mut child) => {
-                if let Some(mut stdin) = child.stdin.take() {
-                    let _ = stdin.write_all(&serde_json::to_vec(watched).unwrap_or_default());
+                let stdin = child
+                    .stdin
+                    .take()
+                    .map(|i| std::fs::File::from(std::os::fd::OwnedFd::from(i)));
+                if let Some(i) = &stdin {
+                    nonblocking(i);
                 }
                 match child.stdout.take() {
                     Some(out) => {
-                        self.checker = Some(Checker {
+                        let mut checker = Checker {
                             started: Instant::now(),
                             pid: child.id() as i32,
                             out: Reader::new(std::fs::File::from(std::os::fd::OwnedFd::from(out))),
-                        })
+                            input: serde_json::to_vec(watched).unwrap_or_default(),
+                            stdin,
+                        };
+                        checker.feed();
+                        self.checker = Some(checker);
                     }
                     None => {
                         signals::send(child.id() as i32, libc::SIGKILL);

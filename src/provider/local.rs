@@ -21,12 +21,14 @@ pub struct LocalFile {
 impl LocalFile {
     /// Reads and checks the whole file: every top-level value must be a
     /// string or an object, whether or not a reference uses it.
-    pub fn load(path: &Path) -> Result<LocalFile, Error> {
+    /// `bytes`: the file as read (within the deadline), or why it could
+    /// not be.
+    pub fn load(path: &Path, bytes: Result<Vec<u8>, String>) -> Result<LocalFile, Error> {
         let bad = |message: String| Error::SecretsFile {
             path: path.to_owned(),
             message,
         };
-        let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let bytes = bytes.map_err(bad)?;
         // serde_json's messages give a position, never the text around it.
         let value: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| bad(format!("not valid JSON ({e})")))?;

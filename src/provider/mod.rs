@@ -100,10 +100,12 @@ where
             }
         }
         SdkError::TimeoutError(_) => FetchError::Transient("no answer in time".into()),
+        // A body cut off while it was read: the connection, not the answer.
+        SdkError::ResponseError(_) => FetchError::Transient(error_chain(err)),
         SdkError::DispatchFailure(d) => {
             let chain = error_chain(err);
             if chain.to_ascii_lowercase().contains("credential") {
-                FetchError::Credentials(chain)
+                credentials(chain)
             } else if refused(err) || d.is_user() {
                 // Nothing listens there: retrying until the deadline would
                 // only hide a wrong endpoint or region.
@@ -116,7 +118,7 @@ where
         SdkError::ConstructionFailure(_) => {
             let chain = error_chain(err);
             if chain.to_ascii_lowercase().contains("credential") {
-                FetchError::Credentials(chain)
+                credentials(chain)
             } else {
                 FetchError::Unreachable(chain)
             }
@@ -149,6 +151,27 @@ pub fn record(sink: &Sink, item: &Reference, answer: Answer) {
             value
         });
         answers.values.insert(item.clone(), value);
+    }
+}
+
+/// A credential error: transient when the provider timed out or was
+/// throttled or unreachable (the ECS endpoint or STS under a fleet start),
+/// else what retrying cannot fix (no credentials, a bad configuration).
+fn credentials(chain: String) -> FetchError {
+    let lower = chain.to_ascii_lowercase();
+    let transient = [
+        "timed out",
+        "timeout",
+        "throttl",
+        "rate exceeded",
+        "connection",
+        "service unavailable",
+        "internal server error",
+    ];
+    if transient.iter().any(|t| lower.contains(t)) {
+        FetchError::Transient(chain)
+    } else {
+        FetchError::Credentials(chain)
     }
 }
 
@@ -218,6 +241,9 @@ pub struct Requests {
 const BACKOFF_BASE: Duration = Duration::from_millis(50);
 const BACKOFF_CAP: Duration = Duration::from_secs(2);
 
+/// The least time worth an attempt.
+const MIN_ATTEMPT: Duration = Duration::from_millis(20);
+
 /// Requests in flight per process, whatever the number of secrets.
 pub const MAX_IN_FLIGHT: usize = 16;
 
@@ -240,10 +266,14 @@ impl Requests {
     where
         Fut: Future<Output = Result<T, FetchError>>,
     {
-        let left = self.deadline.saturating_duration_since(Instant::now());
         let Ok(_permit) = self.in_flight.acquire().await else {
             return Err(FetchError::Transient("shutting down".into()));
         };
+        // Time left once a place in flight was had: none, no new attempt.
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(FetchError::Timeout(self.timeout));
+        }
         match tokio::time::timeout(self.attempt.min(left), call).await {
             Ok(result) => result,
             // Cut off by the deadline itself: the whole timeout passed.
@@ -272,11 +302,13 @@ impl Requests {
                 return result;
             }
             attempt += 1;
-            let wait = full_jitter(attempt);
-            if Instant::now() + wait >= self.deadline {
+            // A wait past the deadline is cut to what is left, so the last
+            // moments are used for one more attempt.
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left < MIN_ATTEMPT {
                 return result;
             }
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep(full_jitter(attempt).min(left - MIN_ATTEMPT)).await;
         }
     }
 }

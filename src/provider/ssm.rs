@@ -62,54 +62,98 @@ pub async fn fetch_batch(
     while set.join_next().await.is_some() {}
 }
 
+/// The name `DescribeParameters` knows a parameter by: as written, or for
+/// an ARN the part after `parameter/`, with its leading `/` back where the
+/// name is a path (`parameter/sims/db` is `/sims/db`, `parameter/db` is
+/// `db`).
+fn described_name(r: &Reference) -> String {
+    match r {
+        Reference::Ssm {
+            arn: Some(_), name, ..
+        } => {
+            let bare = name.trim_start_matches('/');
+            if bare.contains('/') {
+                name.clone()
+            } else {
+                bare.to_owned()
+            }
+        }
+        Reference::Ssm { name, .. } => name.clone(),
+        Reference::SecretsManager { .. } => r.aws_id(),
+    }
+}
+
+/// Pages of `DescribeParameters` one check reads at most.
+const MAX_PAGES: usize = 20;
+
 /// Each parameter's version now, from `DescribeParameters`, which returns
-/// no value (for `--watch`): up to 10 names a call.
+/// no value (for `--watch`): up to 10 names a call, every page read (AWS
+/// filters after it pages, so an early page may be empty).
 pub async fn current_versions(
     client: &Client,
     items: &[Reference],
     requests: &Requests,
 ) -> Vec<(Reference, Result<String, FetchError>)> {
-    let name = |r: &Reference| match r {
-        Reference::Ssm { name, .. } => name.clone(),
-        Reference::SecretsManager { .. } => r.aws_id(),
-    };
-    let names: Vec<String> = items.iter().map(name).collect();
-    let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+    let names: Vec<String> = items.iter().map(described_name).collect();
+    let mut found: Vec<(String, String)> = Vec::new();
+    let mut failed = None;
+    match aws_sdk_ssm::types::ParameterStringFilter::builder()
         .key("Name")
         .option("Equals")
-        .set_values(Some(names))
-        .build();
-    let answer = match filter {
+        .set_values(Some(names.clone()))
+        .build()
+    {
+        Err(_) => failed = Some(FetchError::BadResponse),
         Ok(filter) => {
-            requests
-                .retried(|| {
-                    let call = client
-                        .describe_parameters()
-                        .parameter_filters(filter.clone())
-                        .max_results(50)
-                        .send();
-                    async move {
-                        call.await
-                            .map_err(|e| classify(&e, "ssm:DescribeParameters", || "*".into()))
+            let mut token: Option<String> = None;
+            for _ in 0..MAX_PAGES {
+                let page = requests
+                    .retried(|| {
+                        let call = client
+                            .describe_parameters()
+                            .parameter_filters(filter.clone())
+                            .set_next_token(token.clone())
+                            .max_results(50)
+                            .send();
+                        async move {
+                            call.await
+                                .map_err(|e| classify(&e, "ssm:DescribeParameters", || "*".into()))
+                        }
+                    })
+                    .await;
+                match page {
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
                     }
-                })
-                .await
+                    Ok(out) => {
+                        found.extend(
+                            out.parameters().iter().filter_map(|p| {
+                                Some((p.name()?.to_owned(), p.version().to_string()))
+                            }),
+                        );
+                        token = out.next_token().map(str::to_owned);
+                    }
+                }
+                if token.is_none() || found.len() >= names.len() {
+                    break;
+                }
+            }
         }
-        Err(_) => Err(FetchError::BadResponse),
-    };
+    }
     items
         .iter()
-        .map(|item| {
-            let found = answer.as_ref().map_err(Clone::clone).and_then(|out| {
-                out.parameters()
-                    .iter()
-                    .find(|p| p.name() == Some(name(item).as_str()))
-                    .map(|p| p.version().to_string())
-                    .ok_or_else(|| {
-                        FetchError::NotFound("no such parameter in this account and region".into())
-                    })
-            });
-            (item.clone(), found)
+        .zip(names)
+        .map(|(item, name)| {
+            let now = match found.iter().find(|(n, _)| *n == name) {
+                Some((_, version)) => Ok(version.clone()),
+                None => Err(failed.clone().unwrap_or_else(|| {
+                    FetchError::NotFound(
+                        "no such parameter in this account and region (a parameter shared from another account is not watched)".into(),
+                    )
+                })),
+            };
+            (item.clone(), now)
         })
         .collect()
 }
@@ -195,6 +239,20 @@ async fn call(
 mod tests {
     use super::*;
     use crate::reference::must as r;
+
+    #[test]
+    fn described_names_are_as_ssm_stores_them() {
+        assert_eq!(described_name(&r("ssm:/sims/db")), "/sims/db");
+        assert_eq!(described_name(&r("ssm:flat")), "flat");
+        assert_eq!(
+            described_name(&r("arn:aws:ssm:us-east-2:111122223333:parameter/sims/db")),
+            "/sims/db"
+        );
+        assert_eq!(
+            described_name(&r("arn:aws:ssm:us-east-2:111122223333:parameter/db-url")),
+            "db-url"
+        );
+    }
 
     #[test]
     fn answers_map_back_by_name_arn_and_selector() {
