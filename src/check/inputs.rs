@@ -87,6 +87,8 @@ pub struct Extracted {
     /// Task definitions of a Terraform plan whose `container_definitions`
     /// is not known until apply: their addresses.
     pub unknown: Vec<String>,
+    /// How the input was read tolerantly, for a warning.
+    pub tolerated: Vec<String>,
 }
 
 /// Read one input; `name` is its path (for the extension) or `-`.
@@ -95,9 +97,20 @@ pub fn read(name: &str, text: &str) -> Result<Extracted, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let trimmed = text.trim_start();
     if lower.ends_with(".json") || trimmed.starts_with('{') || trimmed.starts_with('[') {
-        let json: Value =
-            serde_json::from_str(trimmed).map_err(|e| format!("not valid JSON ({e})"))?;
-        return read_json(&json, text);
+        return match serde_json::from_str::<Value>(text) {
+            Ok(json) => read_json(&json, text),
+            Err(strict) => {
+                // Task definitions and Terraform templates as committed: a
+                // trailing comma, an unquoted `${fargate_cpu}`. Read where
+                // the reading is unambiguous, and say so.
+                let (tolerant, what) = tolerate_json(text);
+                let json: Value = serde_json::from_str(&tolerant)
+                    .map_err(|_| format!("not valid JSON ({strict})"))?;
+                let mut out = read_json(&json, &tolerant)?;
+                out.tolerated = what;
+                Ok(out)
+            }
+        };
     }
     let looks_like_compose = text.lines().any(|l| l.starts_with("services:"));
     if lower.ends_with(".yml") || lower.ends_with(".yaml") || looks_like_compose {
@@ -106,10 +119,113 @@ pub fn read(name: &str, text: &str) -> Result<Extracted, String> {
     read_dotenv(text)
 }
 
+/// JSON as a template engine leaves it before rendering, made strict
+/// without moving a line or column: a template expression outside a
+/// string (`${fargate_cpu}`, `${jsonencode(x)}`) becomes a string, and a
+/// comma before `]` or `}` becomes a space. Also what was changed.
+fn tolerate_json(text: &str) -> (String, Vec<String>) {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 16);
+    let (mut expressions, mut commas) = (0, 0);
+    let mut i = 0;
+    let mut in_string = false;
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            if c == b'\\' && i + 1 < b.len() {
+                out.push_str(&text[i..i + 2]);
+                i += 2;
+                continue;
+            }
+            if c == b'"' {
+                in_string = false;
+            }
+            out.push(c as char);
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' => {
+                in_string = true;
+                out.push('"');
+                i += 1;
+            }
+            b'$' if b.get(i + 1) == Some(&b'{') => {
+                // The expression up to its matching brace, as a string.
+                let mut depth = 0;
+                let mut j = i + 1;
+                while j < b.len() {
+                    match b[j] {
+                        b'{' => depth += 1,
+                        b'}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        b'\n' => break,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let end = (j + 1).min(b.len());
+                let expr = &text[i..end];
+                out.push('"');
+                out.push_str(&expr.replace('\\', "\\\\").replace('"', "\\\""));
+                out.push('"');
+                expressions += 1;
+                i = end;
+            }
+            b',' => {
+                let next = text[i + 1..].trim_start();
+                if next.starts_with(']') || next.starts_with('}') {
+                    out.push(' ');
+                    commas += 1;
+                } else {
+                    out.push(',');
+                }
+                i += 1;
+            }
+            _ => {
+                // Whole characters, so multi-byte text stays intact.
+                let ch = text[i..].chars().next().unwrap_or(' ');
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    let mut what = Vec::new();
+    if expressions > 0 {
+        what.push(format!(
+            "{expressions} template expressions outside strings read as strings"
+        ));
+    }
+    if commas > 0 {
+        what.push(format!("{commas} trailing commas ignored"));
+    }
+    (out, what)
+}
+
+/// An env file, as `check` reads it: a line that is no entry (a `//`
+/// comment, a stray word) is skipped with a warning rather than making the
+/// whole file unreadable; `check` is a gate, not the file's consumer.
 fn read_dotenv(text: &str) -> Result<Extracted, String> {
-    let entries =
-        dotenv::parse(text, true).map_err(|e| format!("line {}: {}", e.line, e.message))?;
-    let mut out = Extracted::default();
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    let mut skipped = Vec::new();
+    let entries = loop {
+        match dotenv::parse(&lines.join("\n"), true) {
+            Ok(entries) => break entries,
+            Err(e) if skipped.len() < 100 && e.line >= 1 && e.line <= lines.len() => {
+                skipped.push(format!("line {} skipped: {}", e.line, e.message));
+                lines[e.line - 1] = "";
+            }
+            Err(e) => return Err(format!("line {}: {}", e.line, e.message)),
+        }
+    };
+    let mut out = Extracted {
+        tolerated: skipped,
+        ..Extracted::default()
+    };
     for e in entries {
         let value = match e.value {
             dotenv::Value::Template(v) | dotenv::Value::Literal(v) => v,
@@ -538,7 +654,30 @@ fn read_compose(text: &str) -> Result<Extracted, String> {
         }
     }
     if !found {
-        return Err("a YAML file without `services:`".into());
+        // The version-1 layout: services at the top level, no `services:`.
+        for root in &builder.roots {
+            let Kind::Map(items) = &root.kind else {
+                continue;
+            };
+            for kv in items.chunks(2) {
+                let (Some(service), Some(body)) = (scalar(&kv[0]), kv.get(1)) else {
+                    continue;
+                };
+                let is_service = ["image", "build", "environment"]
+                    .iter()
+                    .any(|k| get_merged(body, k).is_some());
+                if !is_service {
+                    continue;
+                }
+                found = true;
+                if let Some(env) = get_merged(body, "environment") {
+                    compose_env(Some(service), env, &mut out);
+                }
+            }
+        }
+    }
+    if !found {
+        return Err("a YAML file without `services:` and no service at its top level".into());
     }
     Ok(out)
 }
@@ -654,6 +793,47 @@ mod tests {
         let got: Vec<_> = names(&x).into_iter().map(|(c, n, _)| (c, n)).collect();
         assert_eq!(got, [(Some("api"), "TOKEN"), (Some("worker"), "TOKEN")]);
         assert!(x.entries[0].line.is_some());
+    }
+
+    #[test]
+    fn templates_as_committed_are_read_tolerantly_and_say_so() {
+        let text = "[\n  {\n    \"name\": \"web\",\n    \"cpu\": ${fargate_cpu},\n    \"environment\": [\n      {\"name\": \"DB_PASSWORD\", \"value\": \"Zk29fj3KqP\"},\n    ],\n  }\n]\n";
+        let x = read("web.json.tpl", text).unwrap_or_default();
+        assert_eq!(x.entries.len(), 1);
+        assert_eq!(x.entries[0].line, Some(6), "lines stay where they were");
+        assert_eq!(
+            x.tolerated,
+            [
+                "1 template expressions outside strings read as strings",
+                "2 trailing commas ignored"
+            ]
+        );
+        // Still refused, with line and column, where nothing is unambiguous.
+        let e = read(
+            "broken.json",
+            "{\"containerDefinitions\": [ {\n  \"name\": }",
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(e.contains("line 2 column"), "{e}");
+    }
+
+    #[test]
+    fn version_1_compose_and_env_files_with_stray_lines() {
+        let v1 = "web:\n  image: app\n  environment:\n    DB_PASSWORD: Zk29fj3KqP\nredis:\n  image: redis\n";
+        let x = read("docker-compose.yml", v1).unwrap_or_default();
+        assert_eq!(x.entries.len(), 1);
+        assert_eq!(x.entries[0].container.as_deref(), Some("web"));
+        assert!(read("c.yml", "just: a\nmap: of\nscalars: x\n").is_err());
+        let env = "// keys for the shop\nJWT_SECRET=Zk29fj3KqP\n";
+        let x = read(".env.local", env).unwrap_or_default();
+        assert_eq!(x.entries.len(), 1);
+        assert_eq!(x.tolerated.len(), 1);
+        assert!(
+            x.tolerated[0].starts_with("line 1 skipped"),
+            "{:?}",
+            x.tolerated
+        );
     }
 
     #[test]

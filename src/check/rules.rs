@@ -241,10 +241,10 @@ fn known_format(name: &str, v: &str) -> Option<Rule> {
     let parts: Vec<&str> = v.split('.').collect();
     if parts.len() == 3
         && parts[0].starts_with("eyJ")
-        && parts[1].starts_with("eyJ")
         && parts
             .iter()
             .all(|p| all(p, |b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        && (parts[1].starts_with("eyJ") || jwt_claims(v).is_some_and(|c| c.is_object()))
     {
         return Some(Rule::Jwt);
     }
@@ -312,12 +312,40 @@ fn has_plaintext_password(v: &str) -> bool {
     })
 }
 
-/// Placeholders, interpolations and references: not a value at all.
-fn is_placeholder(v: &str) -> bool {
-    let l = ascii_lower(v.trim());
-    if l.is_empty() || v.contains("${") || v.contains("{{") || reference::parse(v).is_some() {
-        return true;
+/// A reference to another value: `${VAR}`, `$VAR`, `{{ template }}`, a
+/// secret reference. Not a value at all.
+fn is_reference_like(v: &str) -> bool {
+    let t = unquote(v);
+    t.contains("${")
+        || t.contains("{{")
+        || reference::parse(t).is_some()
+        || t.strip_prefix('$').is_some_and(|n| {
+            n.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                && all(n, |b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+}
+
+/// A value in a compose list item keeps its quotes: `'${PASSWORD}'`.
+fn unquote(v: &str) -> &str {
+    let t = v.trim();
+    for q in ['"', '\''] {
+        if t.len() >= 2 && t.starts_with(q) && t.ends_with(q) {
+            return &t[1..t.len() - 1];
+        }
     }
+    t
+}
+
+/// Text that says it is not the real value: `changeme` in any dress
+/// (`!ChangeMe!`, `CHANGE_THIS`), `your-...`, `example...`, `dummy`,
+/// `fake_...`, `xxxx`, `<set-me>`, `..._should_be_updated`, "your secret
+/// here" in Spanish. A weak value that works (`password`, `test`, `1234`)
+/// is not one of these: it is a credential.
+pub fn says_placeholder(v: &str) -> bool {
+    let t = unquote(v);
+    let l = ascii_lower(t);
     if (l.starts_with('<') && l.ends_with('>')) || (l.starts_with('[') && l.ends_with(']')) {
         return true;
     }
@@ -325,44 +353,49 @@ fn is_placeholder(v: &str) -> bool {
     if l.len() >= 3 && l.bytes().all(|b| b == l.as_bytes()[0]) {
         return true;
     }
-    let words = [
-        "local",
-        "test",
-        "fake",
-        "minioadmin",
-        "changeme",
-        "change_me",
-        "change-me",
-        "changethis",
-        "change_this",
-        "replace_me",
-        "replaceme",
-        "replace-me",
-        "dummy",
-        "example",
-        "placeholder",
-        "todo",
-        "tbd",
+    let squashed: String = l.chars().filter(char::is_ascii_alphanumeric).collect();
+    const EXACT: [&str; 10] = [
         "none",
         "null",
         "nil",
         "undefined",
         "unset",
-        "secret",
-        "password",
-        "token",
+        "todo",
+        "tbd",
         "redacted",
-        "set-me",
-        "set_me",
-        "setme",
-        "fill-me",
-        "fillme",
-        "your-secret-here",
+        "na",
+        "empty",
     ];
-    words.contains(&l.as_str())
-        || l.starts_with("your_")
-        || l.starts_with("your-")
-        || l.starts_with("replace_with")
+    const INSIDE: [&str; 18] = [
+        "changeme",
+        "changethis",
+        "changeit",
+        "replaceme",
+        "replacewith",
+        "replacethis",
+        "placeholder",
+        "dummy",
+        "example",
+        "fake",
+        "xxxx",
+        "setme",
+        "fillme",
+        "fillin",
+        "shouldbe",
+        "insertyour",
+        "aqui",
+        "redacted",
+    ];
+    EXACT.contains(&squashed.as_str())
+        || INSIDE.iter().any(|w| squashed.contains(w))
+        || squashed.starts_with("your")
+        || squashed.starts_with("my") && squashed.ends_with("here")
+        || squashed.ends_with("here") && squashed.len() < 40 && t.contains(['_', '-', ' '])
+}
+
+/// Placeholders, interpolations and references: not a value at all.
+fn is_placeholder(v: &str) -> bool {
+    unquote(v).is_empty() || is_reference_like(v) || says_placeholder(v)
 }
 
 fn is_boolean(l: &str) -> bool {
@@ -647,6 +680,99 @@ fn looks_generated(v: &str) -> bool {
     v.len() >= 16 && !v.contains(char::is_whitespace) && entropy(v) >= 3.0
 }
 
+/// Secret words that name something an operator chooses (a password, a
+/// signing secret), as opposed to a key a provider issues: any value that
+/// is not a placeholder works as one, a number (a PIN) and `test` included.
+const CHOSEN_WORDS: [&str; 7] = [
+    "password",
+    "passwd",
+    "passphrase",
+    "pass",
+    "pwd",
+    "pw",
+    "secret",
+];
+
+/// Words that make a `SECRET` one a provider issues (`AWS_SECRET_ACCESS_KEY`,
+/// `CLIENT_SECRET`, `CONSUMER_SECRET`): it has the provider's format, so a
+/// short plain word under it is no key.
+const ISSUED_WORDS: [&str; 5] = ["access", "client", "consumer", "api", "aws"];
+
+fn operator_chosen(name: &str) -> bool {
+    let words = name_words(name);
+    let issued = words.iter().any(|w| ISSUED_WORDS.contains(&w.as_str()));
+    words.iter().enumerate().any(|(i, w)| {
+        CHOSEN_WORDS.iter().any(|c| {
+            let matched = if c.len() <= 4 { w == c } else { w.contains(c) };
+            matched && !(*c == "secret" && issued)
+        }) && !NOT_SECRET_WORDS.iter().any(|n| w.starts_with(n))
+            && !words[i + 1..]
+                .iter()
+                .any(|x| DESCRIPTORS.contains(&x.as_str()))
+    })
+}
+
+/// A value that only repeats its own name (`ACCESS_TOKEN=access_token`):
+/// the template convention for "put the access token here".
+fn echoes_name(name: &str, v: &str) -> bool {
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let v = squash(v);
+    !v.is_empty() && v == squash(name)
+}
+
+/// A key a provider issues cannot be a short plain word: `test` under
+/// `SUPABASE_API_KEY` is a placeholder in effect.
+fn cannot_be_issued_key(v: &str) -> bool {
+    v.len() < 8 && all(v, |b| b.is_ascii_alphabetic())
+}
+
+/// `ACCESS_KEY_ID` names half of a key pair: a generated value under it is
+/// a finding, as an AWS access key id is.
+fn is_access_key_id(lname: &str, v: &str) -> bool {
+    (lname.ends_with("access_key_id") || lname.ends_with("accesskeyid"))
+        && v.len() >= 16
+        && all(v, |b| b.is_ascii_alphanumeric())
+}
+
+/// A JWT's claims, decoded (nothing is verified).
+fn jwt_claims(v: &str) -> Option<serde_json::Value> {
+    use base64::Engine;
+    let payload = v.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Public by design: a Supabase `anon` key is meant for the browser.
+fn is_public_jwt(v: &str) -> bool {
+    jwt_claims(v).is_some_and(|c| c["role"] == "anon")
+}
+
+/// Whether an HS256 JWT is signed with one of `keys` (placeholders of the
+/// same file): a token derived from a placeholder works only where the
+/// placeholder was never replaced, and then the placeholder is the problem.
+pub fn signed_with(jwt: &str, keys: &[&str]) -> bool {
+    use base64::Engine;
+    let Some((signed, signature)) = jwt.rsplit_once('.') else {
+        return false;
+    };
+    let Ok(signature) =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature.trim_end_matches('='))
+    else {
+        return false;
+    };
+    keys.iter().any(|k| {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, k.as_bytes());
+        ring::hmac::verify(&key, signed.as_bytes(), &signature).is_ok()
+    })
+}
+
 /// The rule an entry breaks, if any.
 pub fn classify(name: &str, value: &str) -> Option<Rule> {
     let lname = ascii_lower(name);
@@ -656,19 +782,29 @@ pub fn classify(name: &str, value: &str) -> Option<Rule> {
     }
     let v = value.trim();
     // Known formats first: a URL with a literal password is a finding even
-    // when another part of it is `${...}`.
+    // when another part of it is `${...}`. A known prefix followed by a
+    // placeholder (`whsec_dummy`, `sk-proj-xxxxxxxx`) is no key.
     if let Some(rule) = known_format(name, v) {
-        return Some(rule);
+        if rule == Rule::Jwt && is_public_jwt(v) {
+            return None;
+        }
+        return (rule == Rule::PasswordInUrl || !says_placeholder(v)).then_some(rule);
     }
-    if is_placeholder(v) {
+    if is_placeholder(v) || echoes_name(name, v) {
         return None;
     }
-    if !could_be_credential(&lname, v) {
+    if is_access_key_id(&lname, v) {
+        return Some(Rule::SecretName);
+    }
+    let chosen = operator_chosen(name);
+    // A number under a password's name is a PIN; elsewhere a count or TTL.
+    if !(could_be_credential(&lname, v) || chosen && is_number(v)) {
         return None;
     }
     match says_secret(name) {
         Says::Public => None,
-        Says::Strongly if v.len() >= 4 => Some(Rule::SecretName),
+        Says::Strongly if chosen && !v.is_empty() => Some(Rule::SecretName),
+        Says::Strongly if v.len() >= 4 && !cannot_be_issued_key(v) => Some(Rule::SecretName),
         Says::Weakly if is_random_looking(v, 16) || (looks_generated(v) && !v.contains('/')) => {
             Some(Rule::SecretName)
         }
@@ -922,6 +1058,89 @@ mod review {
         for (name, value) in cases {
             assert_eq!(classify(name, value), None, "{name}={value}");
         }
+    }
+
+    /// The judgment calls written down in the README ("What counts as a
+    /// finding"): a value that works as a credential is one, however weak;
+    /// a value that says it is a placeholder is not.
+    #[test]
+    fn weak_values_that_work_are_findings_and_placeholders_in_any_dress_are_not() {
+        for (name, value) in [
+            ("POSTGRES_PASSWORD", "password"),
+            ("POSTGRES_PASSWORD", "123456"),
+            ("MYSQL_ROOT_PASSWORD", "root"),
+            ("SECRET_KEY", "test"),
+            ("JWT_SECRET", "secret"),
+            ("DB_PASSWORD", "postgres"),
+            ("MINIO_ROOT_PASSWORD", "minioadmin"),
+            (
+                "S3_PROTOCOL_ACCESS_KEY_ID",
+                "625729a08b95bf1b7ff351a663f3a23c",
+            ),
+        ] {
+            assert_eq!(
+                classify(name, value),
+                Some(Rule::SecretName),
+                "{name}={value}"
+            );
+        }
+        for (name, value) in [
+            ("APP_SECRET", "!ChangeMe!"),
+            ("HUB_KEY", "!ChangeThisMercureHubJWTSecretKey!"),
+            ("JWT_SECRET", "tu_jwt_secret_aqui"),
+            ("EMAIL_HOST_PASSWORD", "yourpassword"),
+            ("SECRET_KEY", "examplesecretkey"),
+            ("SMTP_PASS", "fake_mail_password"),
+            (
+                "DASHBOARD_PASSWORD",
+                "this_password_is_insecure_and_should_be_updated",
+            ),
+            ("OPENAI_API_KEY", "sk-proj-xxxxxxxx"),
+            ("WEBHOOK_SECRET", "whsec_dummy"),
+            ("MYSQL_PASSWORD", "$MYSQL_PASSWORD"),
+            ("SMTP_PASSWORD", "'${SMTP_PASSWORD}'"),
+            ("ACCESS_TOKEN", "access_token"),
+            // A key a provider issues has its format; a short word is none.
+            ("SUPABASE_API_KEY", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            // A count under a name that contains TOKEN is no PIN.
+            ("MODEL_MAX_TOKENS", "64000"),
+            ("DATABASE_URL", "postgres://api-platform:!ChangeMe!@db/api"),
+        ] {
+            assert_eq!(classify(name, value), None, "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn an_anon_jwt_is_public_and_one_signed_with_a_placeholder_is_derived() {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let sign = |claims: &str, key: &str| {
+            let signed = format!("{}.{}", b64(r#"{"alg":"HS256","typ":"JWT"}"#), b64(claims));
+            let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+            let tag = ring::hmac::sign(&k, signed.as_bytes());
+            format!("{signed}.{}", b64_bytes(tag.as_ref()))
+        };
+        fn b64_bytes(b: &[u8]) -> String {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+        }
+        // Claims with white space, as Supabase's demo tokens have them.
+        let anon = sign(
+            "{\n  \"role\": \"anon\"\n}",
+            "k3y-not-shown-anywhere-else-1234",
+        );
+        assert_eq!(classify("SUPABASE_ANON_KEY", &anon), None);
+        let service = sign(r#"{"role":"service_role"}"#, "your-super-secret-jwt-token");
+        assert_eq!(classify("SERVICE_ROLE_KEY", &service), Some(Rule::Jwt));
+        assert!(crate::check::rules::signed_with(
+            &service,
+            &["changeme-please", "your-super-secret-jwt-token"]
+        ));
+        assert!(!crate::check::rules::signed_with(
+            &service,
+            &["another-placeholder"]
+        ));
     }
 
     #[test]
