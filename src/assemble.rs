@@ -99,10 +99,10 @@ pub fn describe_source(def: &Def) -> String {
             let mut refs = Vec::new();
             template::references(pieces, &mut refs);
             if refs.is_empty() {
-                "interpolated".to_owned()
+                "${...} expanded".to_owned()
             } else {
                 let refs: Vec<String> = refs.iter().map(|r| r.to_string()).collect();
-                format!("interpolated from {}", refs.join(", "))
+                format!("{} inside ${{...}}", refs.join(", "))
             }
         }
         Raw::Keep(_) | Raw::Secret(_) | Raw::File(_) => "value".to_owned(),

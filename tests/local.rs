@@ -287,7 +287,7 @@ fn explain_fetches_nothing_and_shows_sources() {
     run.ok()
         .prints("SECRET_KEY   secretsmanager:simsportal/prod:SECRET_KEY")
         .prints("key SECRET_KEY")
-        .prints("interpolated from secretsmanager:rds/sims:password")
+        .prints("secretsmanager:rds/sims:password inside ${...}")
         .prints("env file ")
         .prints("bundle secretsmanager:simsportal/prod");
     assert!(!run.stdout.contains("UNCHANGED"));

@@ -426,7 +426,7 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// For tests that need root (PID namespaces, runc, Docker): `false` as
+/// For tests that need root (PID namespaces, Docker): `false` as
 /// another user, after naming the test in `$TESTS_SKIP_LOG`, which
 /// scripts/test reports as skipped. Call it first and return when false.
 pub fn needs_root() -> bool {
