@@ -211,9 +211,13 @@ pub const BATCH: &str = "secretsmanager.BatchGetSecretValue";
 pub const GET: &str = "secretsmanager.GetSecretValue";
 pub const PARAMS: &str = "AmazonSSM.GetParameters";
 
-/// A scratch directory for one test.
+/// A scratch directory for one test, under the build's own `target/tmp`
+/// (never a directory shared with other users; scripts/test empties it
+/// before a run).
 pub fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join("secrun-tests").join(unique("t"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("scratch")
+        .join(unique("t"));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -443,7 +447,8 @@ pub fn needs_root() -> bool {
             .append(true)
             .open(log)
         {
-            let _ = writeln!(f, "{name}");
+            // One write per line: tests run in parallel and append at once.
+            let _ = f.write_all(format!("{name}\n").as_bytes());
         }
     }
     eprintln!("skipped {name}: needs root");
