@@ -754,6 +754,21 @@ fn is_public_jwt(v: &str) -> bool {
     jwt_claims(v).is_some_and(|c| c["role"] == "anon")
 }
 
+/// Signing keys that frameworks publish as placeholders in their
+/// documentation and starter files (each one a placeholder by
+/// `says_placeholder`): a token signed with one works only where the key
+/// was never replaced, like a token signed with a placeholder of its file.
+pub const PUBLISHED_SIGNING_KEYS: [&str; 4] = [
+    // Symfony Docker's Mercure hub.
+    "!ChangeThisMercureHubJWTSecretKey!",
+    // Mercure's and API Platform's earlier default.
+    "!UnsecureChangeMe!",
+    // jwt.io's debugger.
+    "your-256-bit-secret",
+    // Supabase's self-hosting .env.example.
+    "your-super-secret-jwt-token-with-at-least-32-characters-long",
+];
+
 /// Whether an HS256 JWT is signed with one of `keys` (placeholders of the
 /// same file): a token derived from a placeholder works only where the
 /// placeholder was never replaced, and then the placeholder is the problem.
@@ -1141,6 +1156,10 @@ mod review {
             &service,
             &["another-placeholder"]
         ));
+        // The published keys are placeholders by the same rule as a file's.
+        for key in crate::check::rules::PUBLISHED_SIGNING_KEYS {
+            assert!(crate::check::rules::says_placeholder(key), "{key}");
+        }
     }
 
     #[test]
