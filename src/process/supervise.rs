@@ -473,19 +473,21 @@ pub fn run(how: &Supervision, start: Start, watching: Option<&Watching>) -> i32 
         }
         // Start-up is over once the command has run for a moment: from then
         // on PID 1 only waits, and the pages start-up left are released. A
-        // command that ends at once never waits for that.
+        // command that ends at once never waits for that. The release comes
+        // last before the wait, so that what stays resident while PID 1
+        // sleeps is only what the wait itself touches: while watching, the
+        // code of a check's round comes back at the next check and goes
+        // again once it is over.
         if !released {
-            timeout = timeout.min(
-                SETTLE
-                    .saturating_sub(spawned.elapsed())
-                    .max(Duration::from_millis(1)),
-            );
+            let settled = spawned.elapsed();
+            if settled < SETTLE {
+                timeout = timeout.min((SETTLE - settled).max(Duration::from_millis(1)));
+            } else if watch.as_ref().is_none_or(Watch::idle) {
+                memory::release_startup_pages();
+                released = true;
+            }
         }
         let got = set.wait(timeout);
-        if !released && spawned.elapsed() >= SETTLE && watch.as_ref().is_none_or(Watch::idle) {
-            memory::release_startup_pages();
-            released = true;
-        }
         match got {
             None | Some(libc::SIGCHLD) => {}
             Some(sig) if main_status.is_none() => {
