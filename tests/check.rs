@@ -34,17 +34,49 @@ fn labels_in(dir: &Path) -> Vec<(String, BTreeSet<Target>)> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|e| {
-                    let what = e["variable"]
-                        .as_str()
-                        .or(e["environment_file"].as_str())
-                        .unwrap();
-                    (e["container"].as_str().map(str::to_owned), what.to_owned())
-                })
+                .map(|e| target(e).unwrap())
                 .collect();
             (file.clone(), set)
         })
         .collect()
+}
+
+/// What a label or a finding points at: its container and its variable (or
+/// the environment file's ARN).
+fn target(e: &Value) -> Option<Target> {
+    let what = e["variable"].as_str().or(e["environment_file"].as_str())?;
+    Some((e["container"].as_str().map(str::to_owned), what.to_owned()))
+}
+
+/// Findings against labels, summed over files; what differs is listed.
+#[derive(Default)]
+struct Score {
+    right: usize,
+    false_: usize,
+    missed: usize,
+    wrong: Vec<String>,
+}
+
+impl Score {
+    fn add(&mut self, file: &str, got: &BTreeSet<Target>, expected: &BTreeSet<Target>) {
+        self.right += got.intersection(expected).count();
+        for x in got.difference(expected) {
+            self.false_ += 1;
+            self.wrong.push(format!("{file}: flagged {x:?}"));
+        }
+        for x in expected.difference(got) {
+            self.missed += 1;
+            self.wrong.push(format!("{file}: missed {x:?}"));
+        }
+    }
+
+    fn precision(&self) -> f64 {
+        self.right as f64 / (self.right + self.false_).max(1) as f64
+    }
+
+    fn recall(&self) -> f64 {
+        self.right as f64 / (self.right + self.missed).max(1) as f64
+    }
 }
 
 fn check(args: &[&str]) -> Run {
@@ -77,8 +109,7 @@ fn value_tokens(text: &str, printable: &BTreeSet<String>) -> Vec<String> {
 
 #[test]
 fn corpus_precision_and_recall_are_one() {
-    let (mut tp, mut fp, mut missed) = (0, 0, 0);
-    let mut wrong = Vec::new();
+    let mut score = Score::default();
     for (file, expected) in labels() {
         let run = check(&["--format", "json", &file]);
         let expected_code = if expected.is_empty() { 0 } else { 1 };
@@ -92,27 +123,20 @@ fn corpus_precision_and_recall_are_one() {
                 for key in ["file", "container", "variable", "rule", "message"] {
                     assert!(f.get(key).is_some(), "{file}: finding without {key}: {f}");
                 }
-                let what = f["variable"]
-                    .as_str()
-                    .or(f["environment_file"].as_str())
-                    .unwrap();
-                (f["container"].as_str().map(str::to_owned), what.to_owned())
+                target(f).unwrap()
             })
             .collect();
-        tp += got.intersection(&expected).count();
-        for x in got.difference(&expected) {
-            fp += 1;
-            wrong.push(format!("{file}: flagged {x:?}"));
-        }
-        for x in expected.difference(&got) {
-            missed += 1;
-            wrong.push(format!("{file}: missed {x:?}"));
-        }
+        score.add(&file, &got, &expected);
     }
-    let precision = tp as f64 / (tp + fp).max(1) as f64;
-    let recall = tp as f64 / (tp + missed).max(1) as f64;
-    eprintln!("corpus: {tp} findings right, {fp} false, {missed} missed; precision {precision:.3}, recall {recall:.3}");
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    eprintln!(
+        "corpus: {} findings right, {} false, {} missed; precision {:.3}, recall {:.3}",
+        score.right,
+        score.false_,
+        score.missed,
+        score.precision(),
+        score.recall()
+    );
+    assert!(score.wrong.is_empty(), "{}", score.wrong.join("\n"));
 }
 
 /// The README shows findings as `FILE:LINE`: each line must be the one
@@ -126,15 +150,12 @@ fn every_finding_points_at_the_line_that_defines_it() {
         let run = check(&["--format", "json", &file]);
         let found: Value = serde_json::from_str(&run.stdout).unwrap();
         for f in found.as_array().unwrap() {
-            let what = f["variable"]
-                .as_str()
-                .or(f["environment_file"].as_str())
-                .unwrap();
+            let (_, what) = target(f).unwrap();
             let line = f["line"]
                 .as_u64()
                 .unwrap_or_else(|| panic!("{file}: {f}: no line")) as usize;
             assert!(
-                lines.get(line - 1).is_some_and(|l| l.contains(what)),
+                lines.get(line - 1).is_some_and(|l| l.contains(&what)),
                 "{file}:{line} does not name {what}: {:?}",
                 lines.get(line - 1)
             );
@@ -150,8 +171,8 @@ fn every_finding_points_at_the_line_that_defines_it() {
 #[test]
 fn real_files_from_public_repositories_score_at_least_95() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/realworld");
-    let (mut tp, mut fp, mut missed, mut exits) = (0, 0, 0, 0);
-    let mut wrong = Vec::new();
+    let mut score = Score::default();
+    let mut exits = 0;
     let files = labels_in(&dir);
     for (file, expected) in &files {
         let mut s = Secrun::bare();
@@ -162,7 +183,7 @@ fn real_files_from_public_repositories_score_at_least_95() {
         if run.code() == want {
             exits += 1;
         } else {
-            wrong.push(format!(
+            score.wrong.push(format!(
                 "{file}: exit {} (want {want}): {}",
                 run.code(),
                 run.stderr
@@ -173,35 +194,23 @@ fn real_files_from_public_repositories_score_at_least_95() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| {
-                let what = f["variable"]
-                    .as_str()
-                    .or(f["environment_file"].as_str())
-                    .unwrap_or_default();
-                (f["container"].as_str().map(str::to_owned), what.to_owned())
-            })
+            .map(|f| target(f).unwrap_or_default())
             .collect();
-        tp += got.intersection(expected).count();
-        for x in got.difference(expected) {
-            fp += 1;
-            wrong.push(format!("{file}: flagged {x:?}"));
-        }
-        for x in expected.difference(&got) {
-            missed += 1;
-            wrong.push(format!("{file}: missed {x:?}"));
-        }
+        score.add(file, &got, expected);
     }
-    let precision = tp as f64 / (tp + fp).max(1) as f64;
-    let recall = tp as f64 / (tp + missed).max(1) as f64;
+    let (precision, recall) = (score.precision(), score.recall());
+    let wrong = score.wrong.join("\n");
     eprintln!(
-        "real files: {} files, {tp} right, {fp} false, {missed} missed; precision {precision:.3}, recall {recall:.3}, exit codes right {exits}/{}\n{}",
+        "real files: {} files, {} right, {} false, {} missed; precision {precision:.3}, recall {recall:.3}, exit codes right {exits}/{}\n{wrong}",
         files.len(),
+        score.right,
+        score.false_,
+        score.missed,
         files.len(),
-        wrong.join("\n")
     );
     assert!(files.len() >= 40);
-    assert!(precision >= 0.95 && recall >= 0.95, "{}", wrong.join("\n"));
-    assert_eq!(exits, files.len(), "{}", wrong.join("\n"));
+    assert!(precision >= 0.95 && recall >= 0.95, "{wrong}");
+    assert_eq!(exits, files.len(), "{wrong}");
 }
 
 #[test]

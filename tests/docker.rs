@@ -308,16 +308,7 @@ fn docker_shows_references_never_values() {
     // The README's run, with a secrets file of random values.
     let dir = scratch();
     let values: Vec<String> = (0..8).map(|_| secret_value()).collect();
-    let keys = [
-        "SECRET_KEY",
-        "GOOGLE_MAPS_API_TOKEN",
-        "SIMS_PORTAL_SLACK_BOT",
-        "CONSUMER_KEY",
-        "CONSUMER_SECRET",
-        "ACCESS_TOKEN",
-        "ACCESS_TOKEN_SECRET",
-    ];
-    let bundle: serde_json::Map<String, Value> = keys
+    let bundle: serde_json::Map<String, Value> = SETTINGS
         .iter()
         .zip(&values)
         .map(|(k, v)| (k.to_string(), json!(v)))

@@ -15,16 +15,6 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use support::*;
 
-const SETTINGS: [&str; 7] = [
-    "SECRET_KEY",
-    "GOOGLE_MAPS_API_TOKEN",
-    "SIMS_PORTAL_SLACK_BOT",
-    "CONSUMER_KEY",
-    "CONSUMER_SECRET",
-    "ACCESS_TOKEN",
-    "ACCESS_TOKEN_SECRET",
-];
-
 fn get(port: u16, path: &str) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -68,47 +58,13 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
     // The partial ARN (no random suffix), as the example task definition has.
     let partial_arn = &bundle_arn[..bundle_arn.len() - 7];
 
-    let gunicorn = python().parent().unwrap().join("gunicorn");
-    let app_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flask");
     let akid = unique("AKIAFLASK").replace('-', "");
-    let mut child = Command::new("unshare")
-        .args([
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "--kill-child",
-            SECRUN,
-            "--",
-        ])
-        .arg(&gunicorn)
-        .args([
-            // Port 0: gunicorn binds a free port and names it in its log.
-            "--bind",
-            "127.0.0.1:0",
-            "--workers",
-            "2",
-            "--graceful-timeout",
-            "5",
-            "app:app",
-        ])
-        .current_dir(&app_dir)
-        .env_clear()
-        // No bytecode written into examples/flask.
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PATH", "/usr/bin:/bin")
-        .env("AWS_ACCESS_KEY_ID", &akid)
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_REGION", "us-east-2")
-        .env("AWS_ENDPOINT_URL", moto().url())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+    let mut child = gunicorn_under_secrun(&akid, &[], 2)
         .env("SECRUN_FROM", partial_arn)
         .env(
             "SQLALCHEMY_DATABASE_URI",
             format!("postgresql://app:${{secretsmanager:{rds_name}:password}}@db:5432/sims"),
         )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
 
@@ -119,12 +75,7 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
             "secrun exited before the app listened: {}",
             log.text()
         );
-        let text = log.text();
-        let at = text.find("Listening at: http://127.0.0.1:")?;
-        let rest = &text[at + "Listening at: http://127.0.0.1:".len()..];
-        rest[..rest.find(|c: char| !c.is_ascii_digit())?]
-            .parse()
-            .ok()
+        listening_port(&log.text(), 1)
     });
     // Workers boot after the arbiter listens: the first answer may wait.
     let body = poll("the app's first answer", Duration::from_secs(30), || {
@@ -205,6 +156,37 @@ fn the_example_task_definitions_pass_and_fail_check() {
 }
 
 /// The port a gunicorn log names in its n-th "Listening at" line.
+/// gunicorn and the example app under secrun as PID 1 of a PID namespace,
+/// against moto with the access key `akid`: the command, for each test to
+/// add its references and spawn. gunicorn binds port 0 and names the port
+/// in its log (`listening_port`).
+fn gunicorn_under_secrun(akid: &str, secrun_args: &[&str], workers: u32) -> Command {
+    let gunicorn = python().parent().unwrap().join("gunicorn");
+    let app_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flask");
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child", SECRUN])
+        .args(secrun_args)
+        .arg("--")
+        .arg(gunicorn)
+        .args(["--bind", "127.0.0.1:0", "--workers", &workers.to_string()])
+        .args(["--graceful-timeout", "5", "app:app"])
+        .current_dir(app_dir)
+        .env_clear()
+        // No bytecode written into examples/flask.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_ACCESS_KEY_ID", akid)
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_REGION", "us-east-2")
+        .env("AWS_ENDPOINT_URL", moto().url())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// The port of gunicorn's `n`th "Listening at" line in `log`.
 fn listening_port(log: &str, n: usize) -> Option<u16> {
     let marker = "Listening at: http://127.0.0.1:";
     let rest = log.split(marker).nth(n)?;
@@ -228,35 +210,9 @@ fn gunicorn_under_watch_picks_up_a_rotated_setting() {
         &bundle_name,
         &json!({"SECRET_KEY": old}).to_string(),
     );
-    let gunicorn = python().parent().unwrap().join("gunicorn");
-    let app_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flask");
     let akid = unique("AKIAWATCH").replace('-', "");
-    let mut child = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "--kill-child", SECRUN])
-        .args(["--watch", "1s", "--watch-spread", "0s", "--"])
-        .arg(&gunicorn)
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--workers",
-            "1",
-            "--graceful-timeout",
-            "5",
-            "app:app",
-        ])
-        .current_dir(&app_dir)
-        .env_clear()
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PATH", "/usr/bin:/bin")
-        .env("AWS_ACCESS_KEY_ID", &akid)
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_REGION", "us-east-2")
-        .env("AWS_ENDPOINT_URL", moto().url())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+    let mut child = gunicorn_under_secrun(&akid, &["--watch", "1s", "--watch-spread", "0s"], 1)
         .env("SECRUN_FROM", format!("secretsmanager:{bundle_name}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let log = collect(child.stderr.take().unwrap());

@@ -14,15 +14,21 @@ use support::*;
 
 const REGION: &str = "us-east-2";
 
-#[test]
-fn a_throttled_request_is_retried_past_three_attempts_within_the_deadline() {
-    let name = unique("throttled");
+/// A new secret named after PREFIX, and a secrun whose requests meet FAULTS.
+fn secret_behind_faults(prefix: &str, faults: serde_json::Value) -> (Secrun, String, String) {
+    let name = unique(prefix);
     let v = secret_value();
     moto().secret(REGION, &name, &v);
-    let mut s = Secrun::aws();
+    let s = Secrun::aws();
+    moto().faults(&s.akid, faults);
+    (s, name, v)
+}
+
+#[test]
+fn a_throttled_request_is_retried_past_three_attempts_within_the_deadline() {
     // The batch call and the first five single calls are throttled.
-    moto().faults(
-        &s.akid,
+    let (mut s, name, v) = secret_behind_faults(
+        "throttled",
         json!([
             {"target": BATCH, "action": "throttle", "count": -1},
             {"target": GET, "action": "throttle", "count": 5},
@@ -84,12 +90,8 @@ fn errors_retrying_cannot_fix_are_reported_at_once() {
 /// A hung attempt is cut off and retried while the deadline has room.
 #[test]
 fn a_hung_attempt_is_retried_within_a_short_timeout() {
-    let name = unique("hangs-once");
-    let v = secret_value();
-    moto().secret(REGION, &name, &v);
-    let mut s = Secrun::aws();
-    moto().faults(
-        &s.akid,
+    let (mut s, name, v) = secret_behind_faults(
+        "hangs-once",
         json!([
             {"target": BATCH, "action": "throttle", "count": -1},
             {"target": GET, "action": "hang", "seconds": 60, "count": 1},

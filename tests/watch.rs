@@ -111,6 +111,15 @@ fn aws() -> Secrun {
     s
 }
 
+/// The application started under `secrun OPTS` with TOKEN referring to a
+/// new secret NAME holding VALUE.
+fn watch_token(name: &str, value: &str, opts: &[&str], exit_code: i32) -> App {
+    moto().secret(REGION, name, value);
+    let mut s = aws();
+    s.env("TOKEN", format!("secretsmanager:{name}"));
+    start(s, opts, exit_code)
+}
+
 fn put_secret(name: &str, value: &str) {
     moto().call(
         "secretsmanager",
@@ -124,10 +133,7 @@ fn put_secret(name: &str, value: &str) {
 fn a_rotated_secret_restarts_the_application_with_the_new_value_and_an_unchanged_one_does_not() {
     let name = unique("rotated");
     let (v1, v2) = (secret_value(), format!("{}-rotated", secret_value()));
-    moto().secret(REGION, &name, &v1);
-    let mut s = aws();
-    s.env("TOKEN", format!("secretsmanager:{name}"));
-    let mut app = start(s, &["--watch", "1s"], 0);
+    let mut app = watch_token(&name, &v1, &["--watch", "1s"], 0);
     app.markers = vec![v1.clone(), v2.clone()];
     let first = app.pids()[0];
     assert!(app.environ(first).contains(&format!("TOKEN={v1}")));
@@ -226,10 +232,7 @@ fn a_json_key_a_bundle_and_a_parameter_each_restart_and_a_pinned_reference_is_no
 fn a_failed_resolution_leaves_the_application_running_until_a_later_check_succeeds() {
     let name = unique("denied-later");
     let (v1, v2) = (secret_value(), format!("{}-2", secret_value()));
-    moto().secret(REGION, &name, &v1);
-    let mut s = aws();
-    s.env("TOKEN", format!("secretsmanager:{name}"));
-    let mut app = start(s, &["--watch", "1s"], 0);
+    let mut app = watch_token(&name, &v1, &["--watch", "1s"], 0);
     app.markers = vec![v1.clone(), v2.clone()];
     let first = app.pids()[0];
     // Reading the secret is denied from now on: the change is seen, but
@@ -268,10 +271,7 @@ fn a_failed_resolution_leaves_the_application_running_until_a_later_check_succee
 fn a_check_that_fails_warns_and_changes_nothing() {
     let name = unique("deleted");
     let v = secret_value();
-    moto().secret(REGION, &name, &v);
-    let mut s = aws();
-    s.env("TOKEN", format!("secretsmanager:{name}"));
-    let mut app = start(s, &["--watch", "1s"], 0);
+    let mut app = watch_token(&name, &v, &["--watch", "1s"], 0);
     app.markers = vec![v.clone()];
     moto().faults(
         &app.akid,
@@ -292,10 +292,7 @@ fn a_check_that_fails_warns_and_changes_nothing() {
 #[test]
 fn on_change_exit_stops_the_application_and_exits_0() {
     let name = unique("exit-on-change");
-    moto().secret(REGION, &name, "one");
-    let mut s = aws();
-    s.env("TOKEN", format!("secretsmanager:{name}"));
-    let mut app = start(s, &["--watch", "1s", "--on-change", "exit"], 9);
+    let mut app = watch_token(&name, "one", &["--watch", "1s", "--on-change", "exit"], 9);
     put_secret(&name, "two");
     let status = poll("secrun to exit", Duration::from_secs(15), || {
         app.child.try_wait().unwrap()
@@ -314,10 +311,7 @@ fn on_change_exit_stops_the_application_and_exits_0() {
 #[test]
 fn term_during_watching_and_during_a_restart_stops_everything() {
     let name = unique("term-watch");
-    moto().secret(REGION, &name, "one");
-    let mut s = aws();
-    s.env("TOKEN", format!("secretsmanager:{name}"));
-    let app = start(s, &["--watch", "1s"], 7);
+    let app = watch_token(&name, "one", &["--watch", "1s"], 7);
     let secrun = app.child.id() as i32;
     put_secret(&name, "two");
     let old = app.pids()[0];
@@ -331,10 +325,7 @@ fn term_during_watching_and_during_a_restart_stops_everything() {
 
     // A restart whose resolution hangs: TERM ends it all at once.
     let name = unique("term-restart");
-    moto().secret(REGION, &name, "one");
-    let mut s = aws();
-    s.env("TOKEN", format!("secretsmanager:{name}"));
-    let app = start(s, &["--watch", "1s", "--timeout", "20s"], 7);
+    let app = watch_token(&name, "one", &["--watch", "1s", "--timeout", "20s"], 7);
     moto().faults(
         &app.akid,
         json!([
@@ -370,10 +361,7 @@ fn term_during_watching_and_during_a_restart_stops_everything() {
 fn the_supervisor_holds_no_value_after_a_restart() {
     let name = unique("scan");
     let (v1, v2) = (secret_value(), secret_value());
-    moto().secret(REGION, &name, &v1);
-    let mut s = aws();
-    s.env("TOKEN", format!("secretsmanager:{name}"));
-    let mut app = start(s, &["--watch", "1s"], 0);
+    let mut app = watch_token(&name, &v1, &["--watch", "1s"], 0);
     app.markers = vec![v1.clone(), v2.clone()];
     put_secret(&name, &v2);
     let second = app.wait_starts(2, Duration::from_secs(10));

@@ -21,6 +21,18 @@ use serde_json::{json, Value};
 
 pub const SECRUN: &str = env!("CARGO_BIN_EXE_secrun");
 
+/// The example Flask app's settings that come from its secrets bundle
+/// (examples/flask).
+pub const SETTINGS: [&str; 7] = [
+    "SECRET_KEY",
+    "GOOGLE_MAPS_API_TOKEN",
+    "SIMS_PORTAL_SLACK_BOT",
+    "CONSUMER_KEY",
+    "CONSUMER_SECRET",
+    "ACCESS_TOKEN",
+    "ACCESS_TOKEN_SECRET",
+];
+
 /// A random 64-bit number, without a dependency.
 pub fn random() -> u64 {
     let mut h = RandomState::new().build_hasher();
