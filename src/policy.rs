@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 
 use crate::check::inputs::Extracted;
+use crate::plan::shown_reference;
 use crate::reference::{self, strip_random_suffix, Reference};
 use crate::template;
 
@@ -24,7 +25,10 @@ pub fn references_in(x: &Extracted) -> Result<(Vec<Reference>, usize), Vec<Strin
     fn take(name: &str, written: &str, out: &mut Vec<Reference>, errors: &mut Vec<String>) {
         match reference::parse(written) {
             Some(Ok(r)) => out.push(r),
-            Some(Err(e)) => errors.push(format!("{name} ({written}): not a valid reference: {e}")),
+            Some(Err(e)) => errors.push(format!(
+                "{name} ({}): not a valid reference: {e}",
+                shown_reference(written)
+            )),
             None => {}
         }
     }
@@ -50,7 +54,9 @@ pub fn references_in(x: &Extracted) -> Result<(Vec<Reference>, usize), Vec<Strin
             }
             Err(bad) => errors.push(format!(
                 "{} ({}): not a valid inline reference: {}",
-                e.name, bad.written, bad.error
+                e.name,
+                shown_reference(&bad.written),
+                bad.error
             )),
         }
     }

@@ -66,10 +66,20 @@ pub enum OpKind {
 
 /// An inline reference that starts like one but is malformed, or `${...}`
 /// nested deeper than [`MAX_DEPTH`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct BadReference {
     pub written: String,
     pub error: reference::ParseError,
+}
+
+/// What was written may be a pasted value: its length only.
+impl std::fmt::Debug for BadReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BadReference")
+            .field("written", &Redacted(self.written.len()))
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 /// How deeply `${...}` may nest in defaults, messages and replacements: far

@@ -91,19 +91,16 @@ fn check(args: &[&str]) -> Run {
 fn value_tokens(text: &str, printable: &BTreeSet<String>) -> Vec<String> {
     text.split(|c: char| c.is_whitespace() || "\"',{}[]\\".contains(c))
         .map(|t| t.trim_matches(|c: char| c == '=' || c == ':'))
+        // `NAME=value`: the value.
+        .map(|t| t.split_once('=').map_or(t, |(_, v)| v))
         .filter(|t| {
             t.len() >= 12
-                && !printable
-                    .iter()
-                    .any(|p| p.contains(*t) || t.contains(p.as_str()))
-        })
-        .map(|t| t.split_once('=').map_or(t, |(_, v)| v).to_owned())
-        // Generated values mix letters and digits; keys and prose do not.
-        .filter(|t| {
-            t.len() >= 12
+                && !printable.iter().any(|p| p.contains(*t))
+                // Generated values mix letters and digits; keys and prose do not.
                 && t.chars().filter(char::is_ascii_digit).count() >= 2
                 && t.chars().filter(char::is_ascii_alphabetic).count() >= 2
         })
+        .map(str::to_owned)
         .collect()
 }
 
@@ -172,7 +169,7 @@ fn every_finding_points_at_the_line_that_defines_it() {
 fn real_files_from_public_repositories_score_at_least_95() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/realworld");
     let mut score = Score::default();
-    let mut exits = 0;
+    let (mut exits, mut leaks_checked) = (0, 0);
     let files = labels_in(&dir);
     for (file, expected) in &files {
         let mut s = Secrun::bare();
@@ -189,7 +186,8 @@ fn real_files_from_public_repositories_score_at_least_95() {
                 run.stderr
             ));
         }
-        let found: Value = serde_json::from_str(&run.stdout).unwrap_or(Value::Array(Vec::new()));
+        let found: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{file}: not JSON ({e}): {}", run.stderr));
         let got: BTreeSet<Target> = found
             .as_array()
             .unwrap()
@@ -197,11 +195,26 @@ fn real_files_from_public_repositories_score_at_least_95() {
             .map(|f| target(f).unwrap_or_default())
             .collect();
         score.add(file, &got, expected);
+        // Nothing that looks like a value in the file is in the output.
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let printable = expected
+            .iter()
+            .flat_map(|(c, v)| c.iter().cloned().chain([v.clone()]))
+            .chain([file.clone()])
+            .collect();
+        for t in value_tokens(&text, &printable) {
+            leaks_checked += 1;
+            assert!(
+                !run.stdout.contains(&t) && !run.stderr.contains(&t),
+                "{file}: {t:?} appears in the output"
+            );
+        }
     }
+    assert!(leaks_checked > 50, "only {leaks_checked} values looked for");
     let (precision, recall) = (score.precision(), score.recall());
     let wrong = score.wrong.join("\n");
     eprintln!(
-        "real files: {} files, {} right, {} false, {} missed; precision {precision:.3}, recall {recall:.3}, exit codes right {exits}/{}\n{wrong}",
+        "real files: {} files, {} right, {} false, {} missed; precision {precision:.3}, recall {recall:.3}, exit codes right {exits}/{}, {leaks_checked} value-like strings not in the output\n{wrong}",
         files.len(),
         score.right,
         score.false_,
@@ -215,6 +228,19 @@ fn real_files_from_public_repositories_score_at_least_95() {
 
 #[test]
 fn no_value_is_ever_printed_in_any_format() {
+    let values = std::fs::read_to_string(corpus().join("values.tsv")).unwrap();
+    let secret_values: Vec<String> = values
+        .lines()
+        .filter_map(|l| l.strip_prefix("secret\t")?.split_once('\t'))
+        .map(|(_, v)| v.to_owned())
+        // Short ones ("sims") are words secrun prints in names.
+        .filter(|v| v.len() >= 8)
+        .collect();
+    assert!(
+        secret_values.len() > 50,
+        "values.tsv: {}",
+        secret_values.len()
+    );
     for (file, expected) in labels() {
         let text = std::fs::read_to_string(corpus().join(&file)).unwrap();
         let mut printable: BTreeSet<String> = expected
@@ -222,10 +248,17 @@ fn no_value_is_ever_printed_in_any_format() {
             .flat_map(|(c, v)| c.iter().cloned().chain([v.clone()]))
             .collect();
         printable.insert(file.clone());
-        let tokens = value_tokens(&text, &printable);
+        let mut tokens = value_tokens(&text, &printable);
         assert!(
             expected.is_empty() || !tokens.is_empty(),
             "{file}: no values to look for"
+        );
+        // And every labelled secret value, exactly as written.
+        tokens.extend(
+            secret_values
+                .iter()
+                .filter(|v| text.contains(v.as_str()))
+                .cloned(),
         );
         for format in ["text", "json", "sarif"] {
             let run = check(&["--format", format, &file]);
@@ -485,14 +518,19 @@ fn inputs_that_cannot_be_read_are_never_clean() {
     // A list item whose "name" holds part of a value is not echoed.
     let path = s.write(
         "list.yaml",
-        format!("services:\n  web:\n    environment:\n      - \"DJANGO_SECRET_KEY {v}=x\"\n"),
+        format!("services:\n  web:\n    environment:\n      - \"DJANGO_SECRET_KEY {v}=xoxb-572117085161-2098602490165-Qd3RlNZplSziR2zhCpwEREGP\"\n"),
     );
     let mut c = Secrun::bare();
-    c.marker(&v);
+    c.marker(&v).marker("Qd3RlNZplSziR2zhCpwEREGP");
     c.arg("check").arg(&path);
     let run = c.run();
-    // `x` is no credential: clean, and the odd name is not printed.
-    assert_eq!(run.code(), 0, "{}", run.stdout);
+    // A Slack token: a finding, which names the entry by its place.
+    assert_eq!(run.code(), 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("(the entry on line 4)"),
+        "{}",
+        run.stdout
+    );
     // An alias bomb is refused quickly instead of exhausting memory.
     let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..9 {
@@ -539,4 +577,18 @@ fn policy_refuses_aliases_bad_regions_and_invalid_references() {
         "{}",
         run.stderr
     );
+    // A mistyped reference may be a pasted value: its text is not echoed.
+    let (v1, v2) = (secret_value(), secret_value());
+    let mut s = Secrun::bare();
+    let f = s.write(
+        "near.env",
+        format!("NEAR=SSM:/app/{v1}\nURI=postgresql://app:${{Secretsmanager:{v2}}}@db/sims\n"),
+    );
+    s.arg("policy").arg(&f).marker(&v1).marker(&v2);
+    let run = s.run();
+    assert_eq!(run.code(), 2);
+    run.says("NEAR (a value of ")
+        .says("not a valid reference")
+        .says("URI (a value of ")
+        .says("not a valid inline reference");
 }

@@ -233,7 +233,7 @@ fn read_dotenv(text: &str) -> Result<Extracted, String> {
         };
         out.entries.push(EnvEntry {
             container: None,
-            name: e.key,
+            name: shown_name(&e.key, || format!("on line {}", e.line)),
             value,
             line: Some(e.line),
         });
