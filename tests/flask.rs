@@ -69,6 +69,7 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
         .unwrap();
 
     let log = collect(child.stderr.take().unwrap());
+    let out = collect(child.stdout.take().unwrap());
     let port: u16 = poll("gunicorn to listen", Duration::from_secs(30), || {
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -108,6 +109,7 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
         .unwrap();
     let status = child.wait().unwrap();
     let stderr = log.finish();
+    let stdout = out.finish();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains("Handling signal: term"),
@@ -117,10 +119,12 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
         stderr.contains("resolved 8 variables from 2 secrets"),
         "{stderr}"
     );
-    for (_, v) in &values {
-        assert!(!stderr.contains(v.as_str()), "a value leaked: {stderr}");
+    for v in values.iter().map(|(_, v)| v).chain([&password]) {
+        assert!(
+            !stderr.contains(v.as_str()) && !stdout.contains(v.as_str()),
+            "a value leaked: {stderr}{stdout}"
+        );
     }
-    assert!(!stderr.contains(&password));
 }
 
 #[test]
@@ -216,6 +220,7 @@ fn gunicorn_under_watch_picks_up_a_rotated_setting() {
         .spawn()
         .unwrap();
     let log = collect(child.stderr.take().unwrap());
+    let out = collect(child.stdout.take().unwrap());
     let port = poll("gunicorn to listen", Duration::from_secs(30), || {
         listening_port(&log.text(), 1)
     });
@@ -269,7 +274,7 @@ fn gunicorn_under_watch_picks_up_a_rotated_setting() {
     });
     kill("-TERM");
     let status = child.wait().unwrap();
-    let text = log.finish();
+    let text = log.finish() + &out.finish();
     assert_eq!(status.code(), Some(0), "{text}");
     assert!(
         !text.contains(&old) && !text.contains(&new),

@@ -259,7 +259,9 @@ fn file_variables_read_only_small_regular_files_inside_the_secrets_directory() {
         .has("LOG_FILE", "/var/log/app.log")
         .lacks("LOG")
         .has("TF_CLI_CONFIG_FILE", "/root/.terraformrc")
-        .lacks("TF_CLI_CONFIG");
+        .lacks("TF_CLI_CONFIG")
+        .has("ESCAPE_FILE", &dir.join("../outside").to_string_lossy())
+        .lacks("ESCAPE");
 
     // A device inside the directory is refused as a device.
     let mut s = Secrun::bare();

@@ -145,17 +145,25 @@ fn inline_reference_and_bundle_build_the_flask_settings() {
 #[test]
 fn bundle_precedence_env_file_then_bundle_then_process() {
     let name = unique("bundle");
-    moto().secret(REGION, &name, &json!({"A": "from-bundle", "B": "from-bundle", "C": "from-bundle", "N": 8000, "T": true, "O": {"x": [1, 2]}}).to_string());
+    let (a, b, c) = (secret_value(), secret_value(), secret_value());
+    moto().secret(
+        REGION,
+        &name,
+        &json!({"A": a, "B": b, "C": c, "N": 8000, "T": true, "O": {"x": [1, 2]}}).to_string(),
+    );
     let mut s = Secrun::aws();
     let file = s.write("app.env", "A=from-file\nD=from-file\n");
     s.env("AWS_REGION", REGION)
         .env("C", "from-process")
         .args(["--env-file".as_ref(), file.as_os_str()])
-        .args(["--from", &format!("secretsmanager:{name}")]);
+        .args(["--from", &format!("secretsmanager:{name}")])
+        .marker(&a)
+        .marker(&b)
+        .marker(&c);
     let run = s.run_app();
     run.ok()
-        .has("A", "from-bundle")
-        .has("B", "from-bundle")
+        .has("A", &a)
+        .has("B", &b)
         .has("C", "from-process")
         .has("D", "from-file")
         .has("N", "8000")

@@ -172,42 +172,46 @@ fn a_rotated_secret_restarts_the_application_with_the_new_value_and_an_unchanged
 fn a_json_key_a_bundle_and_a_parameter_each_restart_and_a_pinned_reference_is_not_watched() {
     let (keyed, bundle, pinned) = (unique("keyed"), unique("bundle"), unique("pinned"));
     let param = format!("/{}", unique("param"));
+    // Distinct random values, looked for in everything secrun prints.
+    let v: Vec<String> = (0..8).map(|_| secret_value()).collect();
+    let [k1, k2, b1, b2, p1, p2, s1, s2] = [0, 1, 2, 3, 4, 5, 6, 7].map(|i| v[i].as_str());
     moto().seed(
         REGION,
         json!([
-            {"name": keyed, "string": json!({"password": "k1"}).to_string()},
-            {"name": bundle, "string": json!({"SETTING": "b1"}).to_string()},
-            {"name": pinned, "string": "p1"},
+            {"name": keyed, "string": json!({"password": k1}).to_string()},
+            {"name": bundle, "string": json!({"SETTING": b1}).to_string()},
+            {"name": pinned, "string": p1},
         ]),
-        json!([{"name": param, "value": "s1"}]),
+        json!([{"name": param, "value": s1}]),
     );
     let mut s = aws();
     s.env("PASSWORD", format!("secretsmanager:{keyed}:password"))
         .env("SECRUN_FROM", format!("secretsmanager:{bundle}"))
         .env("PARAM", format!("ssm:{param}"))
         .env("PINNED", format!("secretsmanager:{pinned}::AWSCURRENT"));
-    let app = start(s, &["--watch", "1s"], 0);
+    let mut app = start(s, &["--watch", "1s"], 0);
+    app.markers = v.clone();
     let within = Duration::from_secs(10);
 
-    put_secret(&keyed, &json!({"password": "k2-new"}).to_string());
+    put_secret(&keyed, &json!({"password": k2}).to_string());
     let pid = app.wait_starts(2, within);
-    assert!(app.environ(pid).contains("PASSWORD=k2-new"));
+    assert!(app.environ(pid).contains(&format!("PASSWORD={k2}")));
 
-    put_secret(&bundle, &json!({"SETTING": "b2-new"}).to_string());
+    put_secret(&bundle, &json!({"SETTING": b2}).to_string());
     let pid = app.wait_starts(3, within);
-    assert!(app.environ(pid).contains("SETTING=b2-new"));
+    assert!(app.environ(pid).contains(&format!("SETTING={b2}")));
 
     moto().call(
         "ssm",
         REGION,
         "put_parameter",
-        json!({"Name": param, "Value": "s2-new", "Type": "SecureString", "Overwrite": true}),
+        json!({"Name": param, "Value": s2, "Type": "SecureString", "Overwrite": true}),
     );
     let pid = app.wait_starts(4, within);
-    assert!(app.environ(pid).contains("PARAM=s2-new"));
+    assert!(app.environ(pid).contains(&format!("PARAM={s2}")));
 
     // A reference pinned to a stage is never checked, so never restarts.
-    put_secret(&pinned, "p2-new");
+    put_secret(&pinned, p2);
     app.checks(DESCRIBE, 6);
     assert_eq!(
         app.pids().len(),
@@ -284,7 +288,14 @@ fn a_check_that_fails_warns_and_changes_nothing() {
             ))
             .then_some(())
     });
+    // Two more failed checks: still the first start, and no restart begun.
+    app.checks(DESCRIBE, 2);
     assert_eq!(app.pids().len(), 1);
+    assert!(
+        !app.log().contains("changed; resolving again"),
+        "{}",
+        app.log()
+    );
     let (code, _) = app.stop();
     assert_eq!(code, 0);
 }
@@ -369,6 +380,10 @@ fn the_supervisor_holds_no_value_after_a_restart() {
     assert!(
         memory_contains(second, v2.as_bytes()),
         "the scanner failed its control"
+    );
+    assert!(
+        memory_contains(secrun, format!("secretsmanager:{name}").as_bytes()),
+        "the scanner failed its control on the supervisor"
     );
     for v in [&v1, &v2] {
         assert!(

@@ -549,6 +549,8 @@ pub fn memory_contains(pid: i32, needle: &[u8]) -> bool {
         );
         let mut buf = vec![0u8; (b - a) as usize];
         if mem.seek(SeekFrom::Start(a)).is_err() || mem.read_exact(&mut buf).is_err() {
+            // Heap, stack and data, where a value would be, must be read.
+            assert!(!perms.contains('w'), "{pid}: could not read {line}");
             continue;
         }
         if buf.windows(needle.len()).any(|w| w == needle) {

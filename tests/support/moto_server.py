@@ -139,7 +139,10 @@ class Layer:
         if action == "error500":
             return aws_error(start_response, "500 Internal Server Error", "InternalFailure", "internal failure")
         if action == "garbage":
-            return json_response(start_response, "200 OK", b"{not json at all", "application/x-amz-json-1.1")
+            # The real answer with its end broken by a bad escape: the values
+            # are in what secrun reads, and the JSON cannot be parsed.
+            answer = b"".join(self.app(environ, lambda status, headers, exc_info=None: None))
+            return json_response(start_response, "200 OK", answer[:-1] + b'\\q"}', "application/x-amz-json-1.1")
         if action == "hang":
             time.sleep(rule.get("seconds", 60))
             return aws_error(start_response, "503 Service Unavailable", "ServiceUnavailable", "hung")
