@@ -89,7 +89,7 @@ pub fn policy(
         let deadline = std::time::Instant::now() + config.timeout;
         let (env_files, mut errors) =
             read_env_files(&config.env_files, config.options.interpolate, deadline);
-        let mut plan = plan::plan(env, &env_files, &config.options);
+        let mut plan = plan_on_disk(env, &env_files, &config.options);
         errors.append(&mut plan.errors);
         if !errors.is_empty() {
             for e in &errors {
@@ -198,10 +198,22 @@ pub fn read_env_files(
     (files, errors)
 }
 
+/// The plan, with `_FILE` paths decided on disk: every place that plans
+/// (the run, PID 1's "anything to resolve?", `policy`) goes through here.
+pub fn plan_on_disk(
+    env: &[(OsString, OsString)],
+    env_files: &[(PathBuf, Vec<dotenv::Entry>)],
+    options: &plan::Options,
+) -> plan::Plan {
+    let mut options = options.clone();
+    options.real_paths = real_paths(env, env_files, &options);
+    plan::plan(env, env_files, &options)
+}
+
 /// Candidate `_FILE` paths and the secrets directories, with their links
 /// resolved where they exist, so that the planner decides on real paths
 /// (`/var/run/secrets` is `/run/secrets` where `/var/run` links to `/run`).
-pub fn real_paths(
+fn real_paths(
     env: &[(OsString, OsString)],
     env_files: &[(PathBuf, Vec<dotenv::Entry>)],
     options: &plan::Options,

@@ -135,9 +135,7 @@ fn run(
     // that must be fixed.
     let (env_files, mut errors) =
         commands::read_env_files(&config.env_files, config.options.interpolate, deadline);
-    let mut options = config.options.clone();
-    options.real_paths = commands::real_paths(&env, &env_files, &options);
-    let mut plan = plan::plan(&env, &env_files, &options);
+    let mut plan = commands::plan_on_disk(&env, &env_files, &config.options);
     errors.append(&mut plan.errors);
 
     if let Action::Explain(format) = config.action {
@@ -319,7 +317,7 @@ fn nothing_to_resolve(
     {
         return None;
     }
-    let plan = plan::plan(env, &[], &config.options);
+    let plan = commands::plan_on_disk(env, &[], &config.options);
     plan.changes_nothing().then(|| {
         env.iter()
             .filter(|(k, _)| !plan::is_secrun_var(k))

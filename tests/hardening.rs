@@ -362,16 +362,21 @@ fn every_subcommand_honours_its_own_options_and_exit_codes() {
 // process environment pointing elsewhere.
 #[test]
 fn file_variables_decide_on_real_paths_and_the_winning_definition() {
-    let mut s = Secrun::bare();
-    let dir = s.dir.join("secrets");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("db"), "from-the-file\n").unwrap();
-    symlink(&s.dir, s.dir.join("alias")).unwrap();
-    let via_alias = s.dir.join("alias/secrets/db");
-    s.env("SECRUN_FILE_SUFFIX", "_FILE")
-        .env("SECRUN_FILE_DIR", &dir)
-        .env("DB_FILE", &via_alias);
-    s.run_app().ok().has("DB", "from-the-file").lacks("DB_FILE");
+    // Exec mode, and init mode, whose supervisor decides whether there is
+    // anything to resolve before a copy of secrun resolves it.
+    for init in ["never", "always"] {
+        let mut s = Secrun::bare();
+        let dir = s.dir.join("secrets");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("db"), "from-the-file\n").unwrap();
+        symlink(&s.dir, s.dir.join("alias")).unwrap();
+        let via_alias = s.dir.join("alias/secrets/db");
+        s.env("SECRUN_FILE_SUFFIX", "_FILE")
+            .env("SECRUN_FILE_DIR", &dir)
+            .env("DB_FILE", &via_alias)
+            .args(["--init", init]);
+        s.run_app().ok().has("DB", "from-the-file").lacks("DB_FILE");
+    }
 
     let mut s = Secrun::bare();
     let dir = s.dir.join("secrets");
