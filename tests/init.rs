@@ -564,6 +564,36 @@ fn under_a_terminal_the_command_is_foreground_and_ctrl_c_reaches_it() {
     assert!(text.contains("EXIT 0"), "{text}");
 }
 
+/// After a `--watch` restart the new command has the terminal: Ctrl-C
+/// reaches it.
+#[test]
+fn under_a_terminal_a_restarted_command_is_foreground_too() {
+    if !needs_root() {
+        return;
+    }
+    let dir = scratch();
+    let secrets = dir.join("secrets.json");
+    std::fs::write(&secrets, r#"{"app": {"TOKEN": "one"}}"#).unwrap();
+    let out = Command::new("python3")
+        .arg(fixture("pty_run.py"))
+        .args(["unshare", "--pid", "--fork", "--mount-proc", SECRUN])
+        .args(["--watch", "1s", "--watch-spread", "0s", "--secrets-file"])
+        .arg(&secrets)
+        .args(["--", "python3"])
+        .arg(fixture("tty_app.py"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("TOKEN", "secretsmanager:app:TOKEN")
+        .env("ROTATE", &secrets)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("first start, rotated"), "{text}");
+    assert!(text.contains("ready foreground=True"), "{text}");
+    assert!(text.contains("got INT"), "{text}");
+    assert!(text.contains("EXIT 0"), "{text}");
+}
+
 #[test]
 fn a_signal_during_resolution_ends_start_up_and_starts_nothing() {
     if !needs_root() {

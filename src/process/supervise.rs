@@ -147,9 +147,11 @@ pub struct Watching {
 
 /// How a child is started.
 enum Spawn {
-    /// Its own session, or with a terminal its own process group made the
-    /// terminal's foreground (the command, and copies that exec it).
-    Command { foreground: bool },
+    /// Its own session; or, when secrun owns a terminal (`tty`, decided once
+    /// before the first child takes the foreground), its own process group
+    /// in secrun's session, made the terminal's foreground when `foreground`
+    /// (the command, and copies that exec it).
+    Command { tty: bool, foreground: bool },
     /// Its own session, stdin and stdout piped (a checking copy).
     Piped,
 }
@@ -162,14 +164,13 @@ fn spawn(start: &Start, how: Spawn, keep: Vec<i32>) -> std::io::Result<std::proc
         .args(&start.args)
         .env_clear()
         .envs(start.env.iter().map(|(k, v)| (k, v)));
-    let foreground = match how {
-        Spawn::Command { foreground } => foreground,
+    let (tty, foreground) = match how {
+        Spawn::Command { tty, foreground } => (tty, foreground),
         Spawn::Piped => {
             cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
-            false
+            (false, false)
         }
     };
-    let tty = matches!(how, Spawn::Command { .. }) && owns_terminal();
     // SAFETY: between fork and exec the closure calls only setpgid, getpgrp,
     // tcsetpgrp, setsid, fcntl, rt_sigprocmask and rt_sigaction, all
     // async-signal-safe. With a terminal, the child takes its own process
@@ -307,6 +308,9 @@ enum Phase {
 /// What PID 1 knows while watching: versions, never values.
 struct Watch<'a> {
     setup: &'a Watching,
+    /// Whether secrun owned a terminal when it started the command: each
+    /// new command is then made its foreground.
+    tty: bool,
     template: Start,
     watched: Option<watch::Watched>,
     initial: Option<Reader>,
@@ -334,8 +338,16 @@ pub fn run(how: &Supervision, start: Start, watching: Option<&Watching>) -> i32 
         }
     }
     let mut watch = None;
+    let tty = owns_terminal();
     let first = match watching {
-        None => spawn(&start, Spawn::Command { foreground: true }, Vec::new()),
+        None => spawn(
+            &start,
+            Spawn::Command {
+                tty,
+                foreground: true,
+            },
+            Vec::new(),
+        ),
         Some(setup) => {
             // The resolving copy reports what it used on a pipe of its own.
             let (report_r, report_w) = match pipe() {
@@ -347,10 +359,18 @@ pub fn run(how: &Supervision, start: Start, watching: Option<&Watching>) -> i32 
             };
             let fd = report_w.as_raw_fd();
             let marked = start.marked(&format!("watch:{fd}"));
-            let child = spawn(&marked, Spawn::Command { foreground: true }, vec![fd]);
+            let child = spawn(
+                &marked,
+                Spawn::Command {
+                    tty,
+                    foreground: true,
+                },
+                vec![fd],
+            );
             drop(report_w);
             watch = Some(Watch {
                 setup,
+                tty,
                 template: start.clone(),
                 watched: None,
                 initial: Some(Reader::new(report_r)),
@@ -616,7 +636,7 @@ impl Watch<'_> {
             let _ = g.write_all(b"g");
         }
         // With a terminal, the new group becomes the foreground.
-        if owns_terminal_group() {
+        if self.tty {
             let _ = nix::unistd::tcsetpgrp(std::io::stdin(), nix::unistd::Pid::from_raw(r.pid));
         }
         let down_since = match r.state {
@@ -836,7 +856,11 @@ impl Watch<'_> {
         };
         let (rfd, gfd) = (report_w.as_raw_fd(), go_r.as_raw_fd());
         let start = self.template.marked(&format!("restart:{rfd}:{gfd}"));
-        match spawn(&start, Spawn::Command { foreground: false }, vec![rfd, gfd]) {
+        let how = Spawn::Command {
+            tty: self.tty,
+            foreground: false,
+        };
+        match spawn(&start, how, vec![rfd, gfd]) {
             Ok(child) => {
                 self.restart = Some(Restart {
                     pid: child.id() as i32,
@@ -853,12 +877,6 @@ impl Watch<'_> {
             }
         }
     }
-}
-
-/// Whether secrun's stdin is a terminal (whose foreground it hands on).
-fn owns_terminal_group() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdin().is_terminal()
 }
 
 #[cfg(test)]
