@@ -89,7 +89,7 @@ pub fn policy(
         let deadline = std::time::Instant::now() + config.timeout;
         let (env_files, mut errors) =
             read_env_files(&config.env_files, config.options.interpolate, deadline);
-        let mut plan = plan_on_disk(env, &env_files, &config.options);
+        let mut plan = plan_on_disk(env, &env_files.parsed, &config.options);
         errors.append(&mut plan.errors);
         if !errors.is_empty() {
             for e in &errors {
@@ -153,14 +153,22 @@ pub fn policy(
     }
 }
 
+/// The env files read: each one's entries, and its identity when it was
+/// read (for `--watch`).
+#[derive(Default)]
+pub struct EnvFiles {
+    pub parsed: Vec<(PathBuf, Vec<dotenv::Entry>)>,
+    pub identities: Vec<(PathBuf, String)>,
+}
+
 /// Reads and parses every env file; a file that fails is reported (with its
 /// line) and left out, and the others are still read.
 pub fn read_env_files(
     paths: &[PathBuf],
     interpolate: bool,
     deadline: std::time::Instant,
-) -> (Vec<(PathBuf, Vec<dotenv::Entry>)>, Vec<Error>) {
-    let mut files = Vec::new();
+) -> (EnvFiles, Vec<Error>) {
+    let mut files = EnvFiles::default();
     let mut errors = Vec::new();
     for path in paths {
         let bad = |line, message| Error::EnvFile {
@@ -175,7 +183,11 @@ pub fn read_env_files(
             deadline,
         );
         let bytes = match read {
-            Ok((b, _)) => b,
+            Ok((b, meta)) => {
+                let identity = crate::resolve::identity(&meta);
+                files.identities.push((path.clone(), identity));
+                b
+            }
             Err(e) => {
                 errors.push(bad(None, e));
                 continue;
@@ -191,7 +203,7 @@ pub fn read_env_files(
             }
         };
         match dotenv::parse(&text, interpolate) {
-            Ok(entries) => files.push((path.clone(), entries)),
+            Ok(entries) => files.parsed.push((path.clone(), entries)),
             Err(e) => errors.push(bad(Some(e.line), e.message)),
         }
     }

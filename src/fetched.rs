@@ -98,6 +98,8 @@ pub struct Resolved {
     pub files: HashMap<PathBuf, Result<SecretValue, String>>,
     /// The version each secret or parameter came at, where AWS said.
     pub versions: HashMap<Reference, String>,
-    /// Each file's identity when it was read (for `--watch`).
+    /// Each `_FILE` file's identity when it was read (for `--watch`).
     pub file_ids: HashMap<PathBuf, String>,
+    /// The local secrets file's identity when it was read.
+    pub secrets_file_id: Option<(PathBuf, String)>,
 }

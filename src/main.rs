@@ -135,7 +135,7 @@ fn run(
     // that must be fixed.
     let (env_files, mut errors) =
         commands::read_env_files(&config.env_files, config.options.interpolate, deadline);
-    let mut plan = commands::plan_on_disk(&env, &env_files, &config.options);
+    let mut plan = commands::plan_on_disk(&env, &env_files.parsed, &config.options);
     errors.append(&mut plan.errors);
 
     if let Action::Explain(format) = config.action {
@@ -172,7 +172,7 @@ fn run(
             ..
         }
     )
-    .then(|| watched(&plan, &resolved, config));
+    .then(|| watched(&plan, &resolved, &env_files, config));
     drop(resolved);
     errors.extend(outcome.errors);
     for w in &outcome.warnings {
@@ -221,16 +221,19 @@ fn run(
 /// What this resolution used, at which version, for `--watch`: the
 /// secrets and parameters, the `_FILE` files, the env files and the local
 /// secrets file (files by identity). No value.
-fn watched(plan: &plan::Plan, resolved: &fetched::Resolved, config: &Config) -> watch::Watched {
-    let files: Vec<(std::path::PathBuf, String)> = config
-        .env_files
+fn watched(
+    plan: &plan::Plan,
+    resolved: &fetched::Resolved,
+    env_files: &commands::EnvFiles,
+    config: &Config,
+) -> watch::Watched {
+    // The identities the files had when they were read, not now: a file
+    // replaced since is a change the first check sees.
+    let files: Vec<(std::path::PathBuf, String)> = env_files
+        .identities
         .iter()
-        .chain(config.secrets_file.iter())
-        .filter_map(|p| {
-            std::fs::metadata(p)
-                .ok()
-                .map(|m| (p.clone(), resolve::identity(&m)))
-        })
+        .chain(resolved.secrets_file_id.iter())
+        .cloned()
         .collect();
     watch::watched(plan, resolved, &files, config.secrets_file.is_some())
 }

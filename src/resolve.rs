@@ -52,6 +52,7 @@ impl Resolver {
     /// typo in its path must not pass silently.
     pub fn new(secrets_file: Option<&Path>, timeout: Duration, deadline: Instant) -> Resolver {
         let mut errors = Vec::new();
+        let mut resolved = Resolved::default();
         let local = secrets_file.map(|path| {
             let bytes = read_within(
                 path,
@@ -59,7 +60,10 @@ impl Resolver {
                 "too large for a secrets file",
                 deadline,
             )
-            .map(|(bytes, _)| bytes);
+            .map(|(bytes, meta)| {
+                resolved.secrets_file_id = Some((path.to_owned(), identity(&meta)));
+                bytes
+            });
             LocalFile::load(path, bytes).map_err(|e| {
                 errors.push(e);
                 format!(
@@ -72,7 +76,7 @@ impl Resolver {
             timeout,
             deadline,
             local,
-            resolved: Resolved::default(),
+            resolved,
             errors,
             sdk: None,
         }
