@@ -437,21 +437,29 @@ pub fn assemble(plan: &Plan, resolved: &Resolved, limits: &Limits) -> Outcome {
 /// The whole environment and the arguments beyond what `execve` takes:
 /// an error naming the largest variables (names and sizes only).
 fn too_big(env: &[(OsString, OsString)], limits: &Limits) -> Option<Error> {
+    (exec_bytes(env, limits) > limits.arg_max).then(|| size_error(env, limits))
+}
+
+/// The environment and arguments' size as `execve` counts it: strings with
+/// their NULs, and a pointer each.
+fn exec_bytes(env: &[(OsString, OsString)], limits: &Limits) -> usize {
     let pointer = std::mem::size_of::<usize>();
     let strings: usize = env.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    let total = strings + limits.arg_bytes + pointer * (env.len() + limits.args + 2);
-    if total <= limits.arg_max {
-        return None;
-    }
+    strings + limits.arg_bytes + pointer * (env.len() + limits.args + 2)
+}
+
+/// The environment's size against the limit, with the largest variables
+/// by name (names and sizes only).
+pub fn size_error(env: &[(OsString, OsString)], limits: &Limits) -> Error {
     let mut largest: Vec<(String, usize)> = env
         .iter()
         .map(|(k, v)| (printable_name(&k.to_string_lossy()), k.len() + v.len() + 2))
         .collect();
     largest.sort_by_key(|s| std::cmp::Reverse(s.1));
     largest.truncate(5);
-    Some(Error::TooBig {
-        total,
+    Error::TooBig {
+        total: exec_bytes(env, limits),
         limit: limits.arg_max,
         largest,
-    })
+    }
 }

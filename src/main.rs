@@ -159,11 +159,7 @@ fn run(
         Action::Run(command) => command,
         _ => &[],
     };
-    let limits = assemble::Limits {
-        arg_max: process::arg_max(),
-        arg_bytes: command.iter().map(|a| a.len() + 1).sum(),
-        args: command.len(),
-    };
+    let limits = process::limits(command);
     let outcome = assemble_with_room(&plan, &resolved, &limits);
     let watched = matches!(
         role,

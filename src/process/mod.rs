@@ -21,7 +21,8 @@ use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use crate::error::{printable_name, Error};
+use crate::assemble::{size_error, Limits};
+use crate::error::Error;
 
 /// Replace this process with `command`. Returns only on failure.
 #[allow(unsafe_code)]
@@ -40,7 +41,8 @@ pub fn exec(command: &[OsString], env: &[(OsString, OsString)]) -> Error {
     }
     let source = cmd.exec();
     if source.raw_os_error() == Some(libc::E2BIG) {
-        return too_big(env);
+        // Refused although it looked within limits: the sizes, by name.
+        return size_error(env, &limits(command));
     }
     Error::Spawn {
         command: program.to_string_lossy().into_owned(),
@@ -48,26 +50,18 @@ pub fn exec(command: &[OsString], env: &[(OsString, OsString)]) -> Error {
     }
 }
 
-/// The kernel refused the environment although it looked within limits:
-/// name the largest variables (names and sizes only).
-fn too_big(env: &[(OsString, OsString)]) -> Error {
-    let mut sizes: Vec<(String, usize)> = env
-        .iter()
-        .map(|(k, v)| (printable_name(&k.to_string_lossy()), k.len() + v.len() + 2))
-        .collect();
-    let total = sizes.iter().map(|s| s.1).sum();
-    sizes.sort_by_key(|s| std::cmp::Reverse(s.1));
-    sizes.truncate(5);
-    Error::TooBig {
-        total,
-        limit: arg_max(),
-        largest: sizes,
+/// What `execve` allows `command` and its environment.
+pub fn limits(command: &[OsString]) -> Limits {
+    Limits {
+        arg_max: arg_max(),
+        arg_bytes: command.iter().map(|a| a.len() + 1).sum(),
+        args: command.len(),
     }
 }
 
 /// What `execve` takes for arguments and environment together:
 /// `sysconf(_SC_ARG_MAX)`, which glibc works out from the stack limit.
-pub fn arg_max() -> usize {
+fn arg_max() -> usize {
     let n = nix::unistd::sysconf(nix::unistd::SysconfVar::ARG_MAX)
         .ok()
         .flatten()
