@@ -17,7 +17,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use crate::error::Error;
 use crate::log::{LogFormat, LogLevel};
 use crate::plan::{is_secrun_var, Options};
-use crate::process::supervise::{SignalTarget, Supervision};
+use crate::process::supervise::{SignalTarget, Supervision, Watching};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -214,16 +214,6 @@ pub enum Action {
     },
 }
 
-/// `--watch`: check every `interval` (±20%), act on a change after a random
-/// delay up to `spread`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Watch {
-    pub interval: Duration,
-    pub spread: Duration,
-    /// `--on-change exit`: stop the command and exit 0 instead of restarting.
-    pub exit: bool,
-}
-
 /// Everything a run needs, flags and variables merged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -235,7 +225,7 @@ pub struct Config {
     pub timeout: Duration,
     pub init: InitMode,
     pub supervision: Supervision,
-    pub watch: Option<Watch>,
+    pub watch: Option<Watching>,
     pub log_format: LogFormat,
     pub log_level: LogLevel,
 }
@@ -612,7 +602,7 @@ fn build(cli: Cli, vars: &Vars, log: (LogFormat, LogLevel)) -> Result<Config, Er
                     )))
                 }
             };
-            Some(Watch {
+            Some(Watching {
                 interval,
                 spread,
                 exit,

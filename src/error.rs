@@ -104,10 +104,17 @@ impl Error {
 
 /// Whether `name` is a valid variable name, `[A-Za-z_][A-Za-z0-9_]*`.
 pub fn is_valid_name(name: &str) -> bool {
-    name.bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    name.bytes().next().is_some_and(is_name_start) && name.bytes().all(is_name_byte)
+}
+
+/// A byte that may start a variable name.
+pub fn is_name_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+/// A byte that may follow in a variable name.
+pub fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// How a variable name is printed: as it is when it is a valid name;

@@ -103,12 +103,13 @@ fn run(
             // the command, so no secret value enters the supervisor. When
             // nothing needs resolving (and nothing is watched), the command
             // is started directly.
-            let watching = config.watch.map(|w| process::supervise::Watching {
-                interval: w.interval,
-                spread: w.spread,
-                exit: w.exit,
-            });
-            let start = match nothing_to_resolve(config, &env).filter(|_| watching.is_none()) {
+            let watching = config.watch;
+            // Watching needs the copy's report of what it resolved.
+            let direct = watching
+                .is_none()
+                .then(|| nothing_to_resolve(config, &env))
+                .flatten();
+            let start = match direct {
                 Some(env) => process::supervise::Start::command(command, env),
                 None => process::supervise::Start::copy_of_secrun(args, &env),
             };

@@ -689,11 +689,6 @@ impl Plan {
             .flatten()
             .any(|d| matches!(d.raw, Raw::Template(_)))
     }
-
-    /// True when nothing needs AWS or the secrets file.
-    pub fn needs_fetch(&self) -> bool {
-        !self.fetches.is_empty()
-    }
 }
 
 #[cfg(test)]

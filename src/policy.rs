@@ -86,19 +86,6 @@ pub fn is_region(s: &str) -> bool {
             && s.contains('-'))
 }
 
-/// Whether `--watch` checks this reference for changes: everything not
-/// pinned to a version id, stage or label (those never change).
-pub fn is_watched(r: &Reference) -> bool {
-    !r.is_pinned()
-        && !matches!(
-            r,
-            Reference::Ssm {
-                selector: Some(_),
-                ..
-            }
-        )
-}
-
 /// The policy document, or `None` when there is nothing to grant.
 /// `region` is where short references go (`*` when unknown). With
 /// `watch`, also what `--watch` asks: `secretsmanager:DescribeSecret` on
@@ -120,13 +107,13 @@ pub fn document(
         let resources = iam_resources(&r, &resource_region);
         match r {
             Reference::SecretsManager { .. } => {
-                if is_watched(&r) {
+                if !r.is_pinned() {
                     described.extend(resources.iter().cloned());
                 }
                 secrets.extend(resources);
             }
             Reference::Ssm { .. } => {
-                watched_parameters |= is_watched(&r);
+                watched_parameters |= !r.is_pinned();
                 parameters.extend(resources);
             }
         }

@@ -415,6 +415,7 @@ impl Reference {
         }
     }
 
+    /// Pinned to a version id, stage or label: `--watch` never checks it.
     pub fn is_pinned(&self) -> bool {
         matches!(
             self,
@@ -423,6 +424,9 @@ impl Reference {
                 ..
             } | Reference::SecretsManager {
                 version_id: Some(_),
+                ..
+            } | Reference::Ssm {
+                selector: Some(_),
                 ..
             }
         )

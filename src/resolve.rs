@@ -313,48 +313,18 @@ fn fetch_aws(
 ) -> Result<Answers, Error> {
     let sink: Sink = Arc::new(Mutex::new(Answers::default()));
     let started = Instant::now();
-    let (done_tx, done_rx) = mpsc::channel();
-    let worker = {
-        let (sink, refs, known) = (sink.clone(), refs.clone(), sdk.clone());
-        std::thread::Builder::new()
-            .name("secrun-fetch".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = done_tx.send(Err(e.to_string()));
-                        return;
-                    }
-                };
-                let requests = Requests::new(deadline - MARGIN.min(timeout / 2), timeout);
-                let sdk = runtime.block_on(async {
-                    let sdk = match known {
-                        Some(sdk) => sdk,
-                        None => sdk_config().await,
-                    };
-                    fetch_all(&refs, &sdk, requests, &sink).await;
-                    sdk
-                });
-                // Whatever is still in flight is abandoned, not waited for.
-                runtime.shutdown_background();
-                let _ = done_tx.send(Ok(sdk));
-            })
-    };
-    if let Err(e) = worker {
-        return Err(Error::Usage(format!("cannot start fetching: {e}")));
-    }
-    let left = deadline.saturating_duration_since(Instant::now());
-    let timed_out = match done_rx.recv_timeout(left) {
-        Err(_) => true,
-        Ok(Err(why)) => {
-            return Err(Error::Usage(format!(
-                "cannot start the async runtime: {why}"
-            )))
-        }
-        Ok(Ok(loaded)) => {
+    let (sink_, refs_, known) = (sink.clone(), refs.clone(), sdk.clone());
+    let done = on_runtime("fetching", deadline, timeout, move |requests| async move {
+        let sdk = match known {
+            Some(sdk) => sdk,
+            None => sdk_config().await,
+        };
+        fetch_all(&refs_, &sdk, requests, &sink_).await;
+        sdk
+    });
+    let timed_out = match done.map_err(Error::Usage)? {
+        None => true,
+        Some(loaded) => {
             *sdk = Some(loaded);
             false
         }
@@ -377,6 +347,49 @@ fn fetch_aws(
         started.elapsed().as_millis()
     ));
     Ok(answers)
+}
+
+/// `work` (`what`: "fetching", "checking") on a tokio runtime of its own,
+/// on a thread of its own, its requests bounded by `deadline`: its result, or
+/// `None` when the deadline passes first (the thread is then abandoned, so
+/// that nothing that blocks it can hold up secrun). `Err` when the thread or
+/// the runtime cannot start.
+fn on_runtime<T, F, Fut>(
+    what: &str,
+    deadline: Instant,
+    timeout: Duration,
+    work: F,
+) -> Result<Option<T>, String>
+where
+    T: Send + 'static,
+    F: FnOnce(Requests) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+{
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("secrun-{what}"))
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = done_tx.send(Err(format!("cannot start the async runtime: {e}")));
+                    return;
+                }
+            };
+            let requests = Requests::new(deadline - MARGIN.min(timeout / 2), timeout);
+            let out = runtime.block_on(work(requests));
+            // Whatever is still in flight is abandoned, not waited for.
+            runtime.shutdown_background();
+            let _ = done_tx.send(Ok(out));
+        })
+        .map_err(|e| format!("cannot start {what}: {e}"))?;
+    match done_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Err(_) => Ok(None),
+        Ok(result) => result.map(Some),
+    }
 }
 
 /// Every batch of `refs` at once, each answer recorded in `sink`.
@@ -446,7 +459,7 @@ async fn fetch_all(
 pub fn check_versions(items: &[watch::Item], timeout: Duration) -> Vec<watch::Checked> {
     let deadline = Instant::now() + timeout;
     let mut out = Vec::new();
-    let mut remote: Vec<(watch::Kind, String, Reference)> = Vec::new();
+    let mut remote: Vec<(String, Reference)> = Vec::new();
     for item in items {
         match item.kind {
             watch::Kind::File => out.push(watch::Checked {
@@ -455,8 +468,8 @@ pub fn check_versions(items: &[watch::Item], timeout: Duration) -> Vec<watch::Ch
                     .map(|m| identity(&m))
                     .map_err(|e| format!("cannot read {}: {e}", item.id)),
             }),
-            kind => match reference::parse(&item.id) {
-                Some(Ok(r)) => remote.push((kind, item.id.clone(), r)),
+            _ => match reference::parse(&item.id) {
+                Some(Ok(r)) => remote.push((item.id.clone(), r)),
                 _ => out.push(watch::Checked {
                     id: item.id.clone(),
                     now: Err("not a reference".into()),
@@ -467,28 +480,13 @@ pub fn check_versions(items: &[watch::Item], timeout: Duration) -> Vec<watch::Ch
     if remote.is_empty() {
         return out;
     }
-    let (done_tx, done_rx) = mpsc::channel();
     let found: Arc<Mutex<Vec<watch::Checked>>> = Arc::new(Mutex::new(Vec::new()));
-    let worker = {
-        let found = found.clone();
-        std::thread::Builder::new()
-            .name("secrun-check".into())
-            .spawn(move || {
-                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                let requests = Requests::new(deadline - MARGIN.min(timeout / 2), timeout);
-                runtime.block_on(describe_all(remote, requests, &found));
-                runtime.shutdown_background();
-                let _ = done_tx.send(());
-            })
-    };
-    if worker.is_ok() {
-        let _ = done_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
-    }
+    let found_ = found.clone();
+    // What has not answered by the deadline is left out: the supervisor
+    // reports it as not checked.
+    let _ = on_runtime("checking", deadline, timeout, move |requests| async move {
+        describe_all(remote, requests, &found_).await;
+    });
     if let Ok(mut found) = found.lock() {
         out.append(&mut found);
     }
@@ -496,7 +494,7 @@ pub fn check_versions(items: &[watch::Item], timeout: Duration) -> Vec<watch::Ch
 }
 
 async fn describe_all(
-    remote: Vec<(watch::Kind, String, Reference)>,
+    remote: Vec<(String, Reference)>,
     requests: Requests,
     found: &Arc<Mutex<Vec<watch::Checked>>>,
 ) {
@@ -512,14 +510,14 @@ async fn describe_all(
     };
     let mut parameters: BTreeMap<String, Vec<(String, Reference)>> = BTreeMap::new();
     let mut set = JoinSet::new();
-    for (kind, id, r) in remote {
+    for (id, r) in remote {
         let Some(region) = r.region().or(default_region.as_deref()).map(str::to_owned) else {
             done(id, Err(FetchError::NoRegion));
             continue;
         };
-        match kind {
-            watch::Kind::Parameter => parameters.entry(region).or_default().push((id, r)),
-            _ => {
+        match r {
+            Reference::Ssm { .. } => parameters.entry(region).or_default().push((id, r)),
+            Reference::SecretsManager { .. } => {
                 let client = secretsmanager::client(&sdk, &region);
                 let requests = requests.clone();
                 set.spawn(async move {

@@ -12,6 +12,7 @@
 //! - anything else starting with `${` that is not a name or a reference, or
 //!   is never closed, is left as written (compose rejects it).
 
+use crate::error::{is_name_byte, is_name_start};
 use crate::reference::{self, Reference};
 use crate::secret::Redacted;
 
@@ -127,14 +128,6 @@ fn push_text(pieces: &mut Vec<Piece>, bytes: &[u8]) {
     } else {
         pieces.push(Piece::Text(bytes.to_vec()));
     }
-}
-
-fn is_name_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_'
-}
-
-fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 fn too_deep() -> BadReference {

@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::printable_name;
 use crate::fetched::Resolved;
 use crate::plan::{Plan, Raw, Source};
-use crate::policy::is_watched;
 use crate::reference::Reference;
 use crate::template;
 
@@ -104,7 +103,7 @@ pub fn watched(
             let Some(version) = resolved.versions.get(&r) else {
                 continue;
             };
-            if !is_watched(&r) {
+            if r.is_pinned() {
                 continue;
             }
             let kind = match r {

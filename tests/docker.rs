@@ -106,17 +106,6 @@ fn images() {
     });
 }
 
-fn get(path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", 8000)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    let (head, body) = out.split_once("\r\n\r\n")?;
-    (head.split_whitespace().nth(1) == Some("200")).then(|| body.to_owned())
-}
-
 fn logs(name: &str) -> String {
     let out = sh(&format!("docker logs {name}"));
     format!(
@@ -130,7 +119,7 @@ fn logs(name: &str) -> String {
 fn settings(name: &str) -> Value {
     let start = Instant::now();
     loop {
-        if let Some(body) = get("/settings") {
+        if let Some(body) = http_get(8000, "/settings") {
             return serde_json::from_str(&body).unwrap();
         }
         let state = inspect(name);
@@ -268,7 +257,10 @@ fn docker_compose_runs_both_example_files_and_down_ends_cleanly() {
         &expected_lengths(&root().join("examples/flask/dev-secrets.json")),
     );
     ok(&format!("{local} down"));
-    assert!(get("/settings").is_none(), "still answering after down");
+    assert!(
+        http_get(8000, "/settings").is_none(),
+        "still answering after down"
+    );
 
     // Against moto's Secrets Manager on the compose network, seeded by the
     // seed service, reached by its service name.
@@ -292,7 +284,10 @@ fn docker_compose_runs_both_example_files_and_down_ends_cleanly() {
         "{text}"
     );
     ok(&format!("{aws} down"));
-    assert!(get("/settings").is_none(), "still answering after down");
+    assert!(
+        http_get(8000, "/settings").is_none(),
+        "still answering after down"
+    );
 }
 
 /// No plaintext where Docker shows configuration: the image, the

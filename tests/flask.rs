@@ -6,24 +6,12 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::*;
-
-fn get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    let (head, body) = out.split_once("\r\n\r\n")?;
-    (head.split_whitespace().nth(1) == Some("200")).then(|| body.to_owned())
-}
 
 #[test]
 fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
@@ -80,7 +68,7 @@ fn gunicorn_flask_under_secrun_as_pid_1_gets_every_setting_and_stops_cleanly() {
     });
     // Workers boot after the arbiter listens: the first answer may wait.
     let body = poll("the app's first answer", Duration::from_secs(30), || {
-        get(port, "/settings")
+        http_get(port, "/settings")
     });
     let settings: Value = serde_json::from_str(&body).unwrap();
     for (name, value) in &values {
@@ -225,7 +213,7 @@ fn gunicorn_under_watch_picks_up_a_rotated_setting() {
         listening_port(&log.text(), 1)
     });
     let body = poll("the app", Duration::from_secs(30), || {
-        get(port, "/settings")
+        http_get(port, "/settings")
     });
     let settings: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(settings["SECRET_KEY"], json!(old.len()), "{body}");
@@ -251,7 +239,7 @@ fn gunicorn_under_watch_picks_up_a_rotated_setting() {
     });
     let up = Instant::now();
     let body = poll("the restarted app", Duration::from_secs(30), || {
-        get(port, "/settings")
+        http_get(port, "/settings")
     });
     let settings: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(settings["SECRET_KEY"], json!(new.len()), "{body}");

@@ -9,6 +9,7 @@
 //! public format. Precision matters as much as recall: a linter that cries
 //! wolf gets switched off.
 
+use crate::error::is_valid_name;
 use crate::reference;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -319,12 +320,7 @@ fn is_reference_like(v: &str) -> bool {
     t.contains("${")
         || t.contains("{{")
         || reference::parse(t).is_some()
-        || t.strip_prefix('$').is_some_and(|n| {
-            n.bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-                && all(n, |b| b.is_ascii_alphanumeric() || b == b'_')
-        })
+        || t.strip_prefix('$').is_some_and(is_valid_name)
 }
 
 /// A value in a compose list item keeps its quotes: `'${PASSWORD}'`.

@@ -137,8 +137,10 @@ impl Start {
     }
 }
 
-/// `--watch` for the supervisor: how often to check, how long to spread a
-/// restart, and whether a change restarts the command or ends secrun.
+/// `--watch`: check every `interval` (±20%), act on a change after a random
+/// delay up to `spread`, and restart the command or (`exit`, `--on-change
+/// exit`) stop it and end secrun.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Watching {
     pub interval: Duration,
     pub spread: Duration,
@@ -414,7 +416,7 @@ pub fn run(how: &Supervision, start: Start, watching: Option<&Watching>) -> i32 
         loop {
             match reap_one() {
                 Reaped::Child(p, status) if p == app => {
-                    match watch.as_mut().and_then(|w| w.old_app_stopped(p)) {
+                    match watch.as_mut().and_then(|w| w.old_app_stopped()) {
                         // The old application, stopped for a restart.
                         Some(next) => match next {
                             Next::Exit => {
@@ -609,9 +611,12 @@ impl Watch<'_> {
 
     /// `pid`, the application, exited: if it was stopped for a restart,
     /// what follows.
-    fn old_app_stopped(&mut self, _pid: i32) -> Option<Next> {
+    fn old_app_stopped(&mut self) -> Option<Next> {
         let r = self.restart.as_mut()?;
-        let Phase::Stopping { .. } = r.state else {
+        let Phase::Stopping {
+            since: down_since, ..
+        } = r.state
+        else {
             return None;
         };
         let mut go = r.go.take();
@@ -639,10 +644,6 @@ impl Watch<'_> {
         if self.tty {
             let _ = nix::unistd::tcsetpgrp(std::io::stdin(), nix::unistd::Pid::from_raw(r.pid));
         }
-        let down_since = match r.state {
-            Phase::Stopping { since, .. } => since,
-            _ => Instant::now(),
-        };
         r.state = Phase::Starting { down_since };
         Some(Next::Go(r.pid))
     }

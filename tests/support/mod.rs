@@ -33,6 +33,17 @@ pub const SETTINGS: [&str; 7] = [
     "ACCESS_TOKEN_SECRET",
 ];
 
+/// The body of `GET PATH` on 127.0.0.1:PORT, if the answer is a 200.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let (head, body) = out.split_once("\r\n\r\n")?;
+    (head.split_whitespace().nth(1) == Some("200")).then(|| body.to_owned())
+}
+
 /// A random 64-bit number, without a dependency.
 pub fn random() -> u64 {
     let mut h = RandomState::new().build_hasher();
